@@ -1,0 +1,75 @@
+/*
+ * cli.h — shared pieces of the custos command-line front end: the context every command
+ * gets, exit statuses, vault and key resolution, passphrases, output helpers. The CLI only
+ * parses, calls custos_* and prints.
+ */
+#ifndef CUSTOS_CLI_H
+#define CUSTOS_CLI_H
+
+#include "custos.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 2, EXIT_OPERATIONAL = 3 };
+
+typedef struct cli {
+	const char *vault;           /* --vault, else $CUSTOS_VAULT, else cwd if a vault */
+	const char *key;             /* --key, else $CUSTOS_KEY, else ~/.config/custos/custodian.key */
+	const char *passphrase_file; /* --passphrase-file, else $CUSTOS_PASSPHRASE_FILE */
+	const char *prog;
+} cli;
+
+typedef struct command {
+	const char *name;
+	int (*run)(cli *c, int argc, char **argv);
+	const char *summary;
+	const char *usage; /* full help text */
+} command;
+
+extern const command commands[];
+
+int cmd_key(cli *c, int argc, char **argv);
+int cmd_init(cli *c, int argc, char **argv);
+int cmd_ingest(cli *c, int argc, char **argv);
+int cmd_ls(cli *c, int argc, char **argv);
+int cmd_show(cli *c, int argc, char **argv);
+int cmd_cat(cli *c, int argc, char **argv);
+int cmd_log(cli *c, int argc, char **argv);
+int cmd_verify(cli *c, int argc, char **argv);
+int cmd_fsck(cli *c, int argc, char **argv);
+int cmd_reindex(cli *c, int argc, char **argv);
+const command *find_command(const char *name);
+
+/* Print "custos: <msg>: <library message>" to stderr and return the exit status for rc. */
+int fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print the library's last message and return the exit status for rc. */
+int fail_last(int rc);
+/* Exit status for a library code (0 ok, 1 check/not found, 2 usage, 3 operational). */
+int exit_status(int rc);
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print a command's help to stdout; returns 0. */
+int print_help(const char *cmd);
+/* True (and help printed) if argv holds -h/--help. */
+bool wants_help(const char *cmd, int argc, char **argv);
+
+/* Resolve and open the vault; on failure prints and returns the exit status (>0). */
+int open_vault(cli *c, custos_vault **out, int mode);
+/* The key path in effect (malloc'd). */
+char *key_path(const cli *c);
+/* Load the custodian key, asking for the passphrase if it is sealed. */
+int load_key(cli *c, custos_key **out);
+/* Read a passphrase (file, else terminal with confirmation when `confirm`). */
+int read_passphrase(const cli *c, char **out, size_t *len, bool confirm);
+
+/* JSON: print a string value, with quotes. */
+void json_str(FILE *f, const char *s);
+void json_bytes(FILE *f, const uint8_t *p, size_t n);
+/* Human output of hostile bytes. */
+void print_bytes(FILE *f, const uint8_t *p, size_t n);
+void print_item_json(FILE *f, const custos_item *it);
+
+/* Parse --opt value or --opt=value forms by getopt_long; commands use this table shape. */
+#define OPT_HELP 'h'
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * cmd_log.c — custos log [ITEM]: the custody trail.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+
+typedef struct log_out {
+	bool json;
+} log_out;
+
+static int print_event(const custos_event_info *e, void *ud)
+{
+	log_out *o = ud;
+	char ts[21], kid[17];
+	custos_time_format(ts, e->time);
+	custos_keyid_hex(kid, e->custodian);
+	if (o->json) {
+		printf("{\"seq\":%llu,\"time\":\"%s\",\"action\":\"%s\",\"commit\":\"%s\",\"custodian\":\"%s\","
+		       "\"stored\":%llu,\"duplicate\":%llu,\"refused\":%llu",
+		       (unsigned long long)e->seq, ts, e->action, e->commit, kid,
+		       (unsigned long long)e->stored, (unsigned long long)e->duplicates,
+		       (unsigned long long)e->refused);
+		if (e->source.n) {
+			fputs(",\"source\":", stdout);
+			json_bytes(stdout, e->source.p, e->source.n);
+		}
+		if (e->note.n) {
+			fputs(",\"note\":", stdout);
+			json_bytes(stdout, e->note.p, e->note.n);
+		}
+		puts("}");
+		return 0;
+	}
+	printf("event %llu  %s  %-7s commit %.12s  custodian %s\n", (unsigned long long)e->seq, ts,
+	       e->action, e->commit, kid);
+	if (e->stored + e->duplicates + e->refused)
+		printf("    %llu stored, %llu duplicate, %llu refused\n", (unsigned long long)e->stored,
+		       (unsigned long long)e->duplicates, (unsigned long long)e->refused);
+	if (e->source.n) {
+		fputs("    source: ", stdout);
+		print_bytes(stdout, e->source.p, e->source.n);
+		fputc('\n', stdout);
+	}
+	if (e->note.n) {
+		fputs("    note:   ", stdout);
+		print_bytes(stdout, e->note.p, e->note.n);
+		fputc('\n', stdout);
+	}
+	return 0;
+}
+
+int cmd_log(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	log_out o = {0};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j')
+			return usage_error("log", "bad option");
+		o.json = true;
+	}
+	if (argc - optind > 1)
+		return usage_error("log", "expected at most one ITEM");
+	custos_vault *v = NULL;
+	int st = open_vault(c, &v, CUSTOS_OPEN_READ);
+	if (st)
+		return st;
+	custos_item *it = NULL;
+	int rc = 0;
+	if (optind < argc)
+		rc = custos_item_find(&it, v, argv[optind]);
+	if (rc == 0)
+		rc = custos_log_foreach(v, it ? it->id_hex : NULL, print_event, &o);
+	custos_item_free(it);
+	custos_vault_close(v);
+	return rc < 0 ? fail_last(rc) : 0;
+}

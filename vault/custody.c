@@ -1,0 +1,531 @@
+/*
+ * custody.c — see custody.h. Commit layout: FS §5.1; signature: INTEROP.md "Git commits
+ * signed with SSH keys".
+ */
+#include "custody.h"
+
+#include "keys.h"
+#include "sshsig.h"
+
+#include <git2.h>
+#include <git2/sys/mempack.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct custody {
+	git_repository *repo;
+	git_odb *odb;
+	git_odb_backend *mempack; /* writes land here until a commit dumps them as one pack */
+};
+
+struct custody_txn {
+	custody *c;
+	git_treebuilder *items;
+	size_t n_items;
+};
+
+static int git_fail(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+	return custos_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+int custody_create(const char *gitdir)
+{
+	git_repository *repo = NULL;
+	git_repository_init_options opts;
+	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_NO_REINIT |
+		     GIT_REPOSITORY_INIT_MKPATH;
+	opts.initial_head = "main";
+	opts.description = "custos custody log\n";
+	if (git_repository_init_ext(&repo, gitdir, &opts) < 0)
+		return git_fail(CUSTOS_ERROR, "cannot create the custody log");
+	git_repository_free(repo);
+	return 0;
+}
+
+int custody_open(custody **out, const char *gitdir, bool writable)
+{
+	custody *c = xcalloc(1, sizeof *c);
+	if (!c)
+		return CUSTOS_ERROR;
+	int rc = 0;
+	if (git_repository_open_bare(&c->repo, gitdir) < 0) {
+		rc = git_fail(CUSTOS_EINTEGRITY, "cannot open the custody log");
+		goto fail;
+	}
+	if (git_repository_odb(&c->odb, c->repo) < 0) {
+		rc = git_fail(CUSTOS_ERROR, "cannot open the custody object database");
+		goto fail;
+	}
+	if (writable) {
+		if (git_mempack_new(&c->mempack) < 0 ||
+		    git_odb_add_backend(c->odb, c->mempack, 999) < 0) {
+			rc = git_fail(CUSTOS_ERROR, "cannot set up the in-memory pack");
+			goto fail;
+		}
+	}
+	*out = c;
+	return 0;
+fail:
+	custody_close(c);
+	return rc;
+}
+
+void custody_close(custody *c)
+{
+	if (!c)
+		return;
+	git_odb_free(c->odb); /* the odb owns the mempack backend */
+	git_repository_free(c->repo);
+	free(c);
+}
+
+int custody_head(custody *c, uint8_t oid[20])
+{
+	git_oid id;
+	int r = git_reference_name_to_id(&id, c->repo, CUSTODY_REF);
+	if (r == GIT_ENOTFOUND)
+		return custos_error_set(CUSTOS_ENOTFOUND, "the custody log has no events");
+	if (r < 0)
+		return git_fail(CUSTOS_EINTEGRITY, "cannot read the custody log head");
+	memcpy(oid, id.id, 20);
+	return 0;
+}
+
+/* ------------------------------------------------------------ writing */
+
+int custody_txn_begin(custody_txn **out, custody *c)
+{
+	custody_txn *t = xcalloc(1, sizeof *t);
+	if (!t)
+		return CUSTOS_ERROR;
+	t->c = c;
+	if (!c->mempack || git_treebuilder_new(&t->items, c->repo, NULL) < 0) {
+		free(t);
+		return c->mempack ? git_fail(CUSTOS_ERROR, "cannot start a tree")
+				  : custos_error_set(CUSTOS_ERROR, "custody log opened read-only");
+	}
+	*out = t;
+	return 0;
+}
+
+static int add_blob(git_treebuilder *tb, git_repository *repo, const char *name, const uint8_t *p,
+		    size_t n)
+{
+	git_oid oid;
+	if (git_blob_create_from_buffer(&oid, repo, p, n) < 0 ||
+	    git_treebuilder_insert(NULL, tb, name, &oid, GIT_FILEMODE_BLOB) < 0)
+		return git_fail(CUSTOS_ERROR, "cannot add to the custody tree");
+	return 0;
+}
+
+int custody_txn_add_item(custody_txn *t, const char id_hex[33], const uint8_t *rec, size_t rn,
+			 const uint8_t *sig, size_t sn)
+{
+	char name[40];
+	snprintf(name, sizeof name, "%s.sig", id_hex);
+	int rc = add_blob(t->items, t->c->repo, id_hex, rec, rn);
+	if (rc == 0)
+		rc = add_blob(t->items, t->c->repo, name, sig, sn);
+	if (rc == 0)
+		t->n_items++;
+	return rc;
+}
+
+static int build_root(custody_txn *t, git_oid *root, const uint8_t *ev, size_t evn,
+		      const uint8_t *evsig, size_t evsn)
+{
+	git_treebuilder *tb = NULL;
+	git_oid items;
+	int rc = 0;
+	if (git_treebuilder_new(&tb, t->c->repo, NULL) < 0)
+		return git_fail(CUSTOS_ERROR, "cannot start a tree");
+	if ((rc = add_blob(tb, t->c->repo, "EVENT", ev, evn)) < 0 ||
+	    (rc = add_blob(tb, t->c->repo, "EVENT.sig", evsig, evsn)) < 0)
+		goto done;
+	if (t->n_items) {
+		if (git_treebuilder_write(&items, t->items) < 0 ||
+		    git_treebuilder_insert(NULL, tb, "items", &items, GIT_FILEMODE_TREE) < 0) {
+			rc = git_fail(CUSTOS_ERROR, "cannot write the items tree");
+			goto done;
+		}
+	}
+	if (git_treebuilder_write(root, tb) < 0)
+		rc = git_fail(CUSTOS_ERROR, "cannot write the event tree");
+done:
+	git_treebuilder_free(tb);
+	return rc;
+}
+
+static int signed_commit(custody_txn *t, git_oid *out, const custos_key *key, const git_oid *root,
+			 const char *message, int64_t time, const uint8_t *parent)
+{
+	git_repository *repo = t->c->repo;
+	git_signature *who = NULL;
+	git_tree *tree = NULL;
+	git_commit *par = NULL;
+	git_buf content = GIT_BUF_INIT;
+	char *armor = NULL, name[64], principal[64], id[17];
+	size_t armorlen = 0;
+	int rc = 0;
+	custos_keyid_hex(id, custos_key_public(key)->id);
+	custos_principal(principal, custos_key_public(key));
+	snprintf(name, sizeof name, "custos custodian %s", id);
+	if (git_signature_new(&who, name, principal, (git_time_t)time, 0) < 0 ||
+	    git_tree_lookup(&tree, repo, root) < 0) {
+		rc = git_fail(CUSTOS_ERROR, "cannot prepare the commit");
+		goto done;
+	}
+	if (parent) {
+		git_oid pid;
+		memcpy(pid.id, parent, 20);
+		if (git_commit_lookup(&par, repo, &pid) < 0) {
+			rc = git_fail(CUSTOS_EINTEGRITY, "cannot read the previous commit");
+			goto done;
+		}
+	}
+	const git_commit *parents[1] = {par};
+	if (git_commit_create_buffer(&content, repo, who, who, NULL, message, tree, par ? 1 : 0,
+				     parents) < 0) {
+		rc = git_fail(CUSTOS_ERROR, "cannot create the commit");
+		goto done;
+	}
+	if ((rc = sshsig_sign(&armor, &armorlen, key, "git", (const uint8_t *)content.ptr,
+			      content.size)) < 0)
+		goto done;
+	/* libgit2 adds its own line break after the header value: drop the armor's last one. */
+	armor[armorlen - 1] = '\0';
+	if (git_commit_create_with_signature(out, repo, content.ptr, armor, NULL) < 0)
+		rc = git_fail(CUSTOS_ERROR, "cannot write the signed commit");
+done:
+	free(armor);
+	git_buf_dispose(&content);
+	git_commit_free(par);
+	git_tree_free(tree);
+	git_signature_free(who);
+	return rc;
+}
+
+/* Everything written since the last flush goes to disk as one pack (fsync'd by libgit2
+ * when GIT_OPT_ENABLE_FSYNC_GITDIR is on). */
+static int flush_mempack(custody *c)
+{
+	git_buf pack = GIT_BUF_INIT;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress st = {0};
+	int rc = 0;
+	if (git_mempack_dump(&pack, c->repo, c->mempack) < 0 ||
+	    git_odb_write_pack(&wp, c->odb, NULL, NULL) < 0 ||
+	    wp->append(wp, pack.ptr, pack.size, &st) < 0 || wp->commit(wp, &st) < 0)
+		rc = git_fail(CUSTOS_ERROR, "cannot write the custody pack");
+	if (wp)
+		wp->free(wp);
+	git_buf_dispose(&pack);
+	if (rc == 0)
+		git_mempack_reset(c->mempack);
+	return rc;
+}
+
+int custody_txn_commit(custody_txn *t, const custos_key *key, const uint8_t *ev, size_t evn,
+		       const uint8_t *evsig, size_t evsn, const char *message, int64_t time,
+		       const uint8_t *parent, uint8_t out[20])
+{
+	git_oid root, commit;
+	git_reference *ref = NULL;
+	int rc = build_root(t, &root, ev, evn, evsig, evsn);
+	if (rc == 0)
+		rc = signed_commit(t, &commit, key, &root, message, time, parent);
+	if (rc == 0)
+		rc = flush_mempack(t->c);
+	if (rc < 0)
+		goto done;
+	int r;
+	if (parent) {
+		git_oid pid;
+		memcpy(pid.id, parent, 20);
+		r = git_reference_create_matching(&ref, t->c->repo, CUSTODY_REF, &commit, 1, &pid,
+						  "custos event");
+	} else {
+		r = git_reference_create(&ref, t->c->repo, CUSTODY_REF, &commit, 0, "custos init");
+	}
+	if (r < 0) {
+		rc = git_fail(CUSTOS_ELOCKED, "cannot move the custody log head (changed meanwhile?)");
+		goto done;
+	}
+	memcpy(out, commit.id, 20);
+done:
+	git_reference_free(ref);
+	custody_txn_abort(t);
+	return rc;
+}
+
+void custody_txn_abort(custody_txn *t)
+{
+	if (!t)
+		return;
+	git_treebuilder_free(t->items);
+	free(t);
+}
+
+/* ------------------------------------------------------------ reading */
+
+static int read_blob(git_repository *repo, const git_tree *tree, const char *path, uint8_t **p,
+		     size_t *n)
+{
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	*p = NULL;
+	*n = 0;
+	if (git_tree_entry_bypath(&e, tree, path) < 0)
+		return custos_error_set(CUSTOS_ENOTFOUND, "%s is missing from the custody tree", path);
+	int rc = 0;
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB)
+		rc = CUSTOS_CORRUPT("%s in the custody tree is not a plain file", path);
+	else if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+		rc = git_fail(CUSTOS_EINTEGRITY, path);
+	if (rc == 0) {
+		size_t len = (size_t)git_blob_rawsize(blob);
+		*p = malloc(len + 1);
+		if (!*p) {
+			rc = custos_error_set(CUSTOS_ERROR, "out of memory");
+		} else {
+			memcpy(*p, git_blob_rawcontent(blob), len);
+			(*p)[len] = '\0';
+			*n = len;
+		}
+	}
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	return rc;
+}
+
+static int push_extra(custody_commit *cc, const char *name)
+{
+	char **p = realloc(cc->extra, (cc->n_extra + 1) * sizeof *p);
+	if (!p)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	cc->extra = p;
+	if (!(p[cc->n_extra] = xstrdup(name)))
+		return CUSTOS_ERROR;
+	cc->n_extra++;
+	return 0;
+}
+
+/* FS §5.1: the root holds EVENT, EVENT.sig and optionally items/ with only blobs in it. */
+static int check_tree_shape(git_repository *repo, const git_tree *root, custody_commit *cc)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < git_tree_entrycount(root); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(root, i);
+		const char *name = git_tree_entry_name(e);
+		if (strcmp(name, "items") == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			git_tree *items = NULL;
+			if (git_tree_lookup(&items, repo, git_tree_entry_id(e)) < 0)
+				return git_fail(CUSTOS_EINTEGRITY, "cannot read the items tree");
+			cc->n_item_entries = git_tree_entrycount(items);
+			for (size_t j = 0; rc == 0 && j < cc->n_item_entries; j++) {
+				const git_tree_entry *ie = git_tree_entry_byindex(items, j);
+				if (git_tree_entry_filemode(ie) != GIT_FILEMODE_BLOB) {
+					char nm[300];
+					snprintf(nm, sizeof nm, "items/%s", git_tree_entry_name(ie));
+					rc = push_extra(cc, nm);
+				}
+			}
+			git_tree_free(items);
+		} else if (strcmp(name, "EVENT") != 0 && strcmp(name, "EVENT.sig") != 0) {
+			rc = push_extra(cc, name);
+		}
+	}
+	return rc;
+}
+
+static int read_signature(git_repository *repo, custody_commit *cc)
+{
+	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
+	git_oid oid;
+	memcpy(oid.id, cc->oid, 20);
+	int r = git_commit_extract_signature(&sig, &data, repo, &oid, NULL);
+	int rc = 0;
+	if (r == 0) {
+		cc->gpgsig = xstrndup(sig.ptr, sig.size);
+		cc->gpgsig_len = sig.size;
+		cc->signed_data = (uint8_t *)xstrndup(data.ptr, data.size);
+		cc->signed_len = data.size;
+		if (!cc->gpgsig || !cc->signed_data)
+			rc = CUSTOS_ERROR;
+	} else if (r != GIT_ENOTFOUND) {
+		rc = git_fail(CUSTOS_EINTEGRITY, "cannot read the commit signature");
+	}
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	return rc;
+}
+
+int custody_read_commit(custody *c, const uint8_t oid[20], custody_commit *out)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_oid id;
+	memset(out, 0, sizeof *out);
+	memcpy(out->oid, oid, 20);
+	memcpy(id.id, oid, 20);
+	char hex[41];
+	custos_hex(hex, oid, 20);
+	int rc = 0;
+	if (git_commit_lookup(&commit, c->repo, &id) < 0 || git_commit_tree(&tree, commit) < 0) {
+		rc = git_fail(CUSTOS_EINTEGRITY, "cannot read custody commit");
+		custos_error_wrap(rc, "commit %s", hex);
+		goto done;
+	}
+	out->n_parents = git_commit_parentcount(commit);
+	if (out->n_parents > 0)
+		memcpy(out->parent, git_commit_parent_id(commit, 0)->id, 20);
+	out->time = (int64_t)git_commit_time(commit);
+	if ((rc = read_blob(c->repo, tree, "EVENT", &out->event, &out->event_len)) < 0 ||
+	    (rc = read_blob(c->repo, tree, "EVENT.sig", &out->event_sig, &out->event_sig_len)) < 0 ||
+	    (rc = check_tree_shape(c->repo, tree, out)) < 0 || (rc = read_signature(c->repo, out)) < 0) {
+		custos_error_wrap(rc, "commit %s", hex);
+		goto done;
+	}
+done:
+	git_tree_free(tree);
+	git_commit_free(commit);
+	if (rc < 0)
+		custody_commit_clear(out);
+	return rc;
+}
+
+void custody_commit_clear(custody_commit *cc)
+{
+	free(cc->event);
+	free(cc->event_sig);
+	free(cc->gpgsig);
+	free(cc->signed_data);
+	for (size_t i = 0; i < cc->n_extra; i++)
+		free(cc->extra[i]);
+	free(cc->extra);
+	memset(cc, 0, sizeof *cc);
+}
+
+int custody_read_item(custody *c, const uint8_t commit[20], const char id_hex[33], uint8_t **rec,
+		      size_t *rn, uint8_t **sig, size_t *sn)
+{
+	git_commit *cm = NULL;
+	git_tree *tree = NULL;
+	git_oid id;
+	char path[64];
+	memcpy(id.id, commit, 20);
+	*rec = *sig = NULL;
+	int rc = 0;
+	if (git_commit_lookup(&cm, c->repo, &id) < 0 || git_commit_tree(&tree, cm) < 0) {
+		rc = git_fail(CUSTOS_EINTEGRITY, "cannot read custody commit");
+		goto done;
+	}
+	snprintf(path, sizeof path, "items/%s", id_hex);
+	if ((rc = read_blob(c->repo, tree, path, rec, rn)) < 0)
+		goto done;
+	snprintf(path, sizeof path, "items/%s.sig", id_hex);
+	rc = read_blob(c->repo, tree, path, sig, sn);
+done:
+	if (rc < 0) {
+		free(*rec);
+		*rec = NULL;
+	}
+	git_tree_free(tree);
+	git_commit_free(cm);
+	return rc;
+}
+
+/* Collect first-parent ancestry from head back to stop (or the root). */
+static int collect(custody *c, const uint8_t head[20], const uint8_t *stop, uint8_t (**out)[20],
+		   size_t *n, bool *found_stop)
+{
+	size_t cap = 0;
+	git_oid cur;
+	memcpy(cur.id, head, 20);
+	*out = NULL;
+	*n = 0;
+	*found_stop = false;
+	for (;;) {
+		if (stop && memcmp(cur.id, stop, 20) == 0) {
+			*found_stop = true;
+			return 0;
+		}
+		git_commit *cm = NULL;
+		if (git_commit_lookup(&cm, c->repo, &cur) < 0) {
+			char hex[41];
+			custos_hex(hex, cur.id, 20);
+			int rc = git_fail(CUSTOS_EINTEGRITY, "cannot read custody commit");
+			return custos_error_wrap(rc, "commit %s", hex);
+		}
+		unsigned np = git_commit_parentcount(cm);
+		git_oid parent = {{0}};
+		if (np == 1)
+			parent = *git_commit_parent_id(cm, 0);
+		git_commit_free(cm);
+		if (np > 1)
+			return CUSTOS_CORRUPT("custody commit has %u parents; the log is linear", np);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			uint8_t(*p)[20] = realloc(*out, cap * 20);
+			if (!p)
+				return custos_error_set(CUSTOS_ERROR, "out of memory");
+			*out = p;
+		}
+		memcpy((*out)[(*n)++], cur.id, 20);
+		if (np == 0)
+			return 0;
+		cur = parent;
+	}
+}
+
+static int visit_reverse(uint8_t (*list)[20], size_t n, custody_commit_fn fn, void *ud)
+{
+	for (size_t i = n; i-- > 0;) {
+		int rc = fn(list[i], ud);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int custody_walk(custody *c, const uint8_t head[20], custody_commit_fn fn, void *ud)
+{
+	uint8_t(*list)[20] = NULL;
+	size_t n = 0;
+	bool found;
+	int rc = collect(c, head, NULL, &list, &n, &found);
+	if (rc == 0)
+		rc = visit_reverse(list, n, fn, ud);
+	free(list);
+	return rc;
+}
+
+int custody_walk_since(custody *c, const uint8_t head[20], const uint8_t stop[20],
+		       custody_commit_fn fn, void *ud)
+{
+	uint8_t(*list)[20] = NULL;
+	size_t n = 0;
+	bool found = false;
+	int rc = collect(c, head, stop, &list, &n, &found);
+	if (rc == 0 && !found)
+		rc = custos_error_set(CUSTOS_ENOTFOUND, "index head is not an ancestor of the log head");
+	if (rc == 0)
+		rc = visit_reverse(list, n, fn, ud);
+	free(list);
+	return rc;
+}
+
+int custody_commit_time(custody *c, const uint8_t oid[20], int64_t *out)
+{
+	git_commit *cm = NULL;
+	git_oid id;
+	memcpy(id.id, oid, 20);
+	if (git_commit_lookup(&cm, c->repo, &id) < 0)
+		return git_fail(CUSTOS_EINTEGRITY, "cannot read custody commit");
+	*out = (int64_t)git_commit_time(cm);
+	git_commit_free(cm);
+	return 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * custody — the custody log: a bare git repository (custody.git) with one commit per
+ * custody event on refs/heads/main (FS §5). Each commit's tree holds the event, its
+ * signature, and the records and signatures of the items the event received; each commit
+ * is SSH-signed in its gpgsig header so stock `git verify-commit` checks it. A command's
+ * objects are written as one git pack (through libgit2's mempack), not as loose objects,
+ * then the branch is moved with a compare-and-swap.
+ */
+#ifndef CUSTOS_CUSTODY_H
+#define CUSTOS_CUSTODY_H
+
+#include "common.h"
+
+#define CUSTODY_REF "refs/heads/main"
+
+typedef struct custody custody;
+typedef struct custody_txn custody_txn;
+
+int custody_create(const char *gitdir);
+int custody_open(custody **out, const char *gitdir, bool writable);
+void custody_close(custody *c);
+/* CUSTOS_ENOTFOUND when the log has no commit yet. */
+int custody_head(custody *c, uint8_t oid[20]);
+
+int custody_txn_begin(custody_txn **out, custody *c);
+int custody_txn_add_item(custody_txn *t, const char id_hex[33], const uint8_t *rec, size_t rn,
+			 const uint8_t *sig, size_t sn);
+/* Write the commit (tree, SSH signature) as a pack and move the branch from `parent`
+ * (NULL for the first commit) to it. */
+int custody_txn_commit(custody_txn *t, const custos_key *key, const uint8_t *ev, size_t evn,
+		       const uint8_t *evsig, size_t evsn, const char *message, int64_t time,
+		       const uint8_t *parent, uint8_t out[20]);
+void custody_txn_abort(custody_txn *t);
+
+/* What a commit holds. */
+typedef struct custody_commit {
+	uint8_t oid[20];
+	uint8_t parent[20];
+	unsigned n_parents;
+	int64_t time;
+	uint8_t *event, *event_sig;
+	size_t event_len, event_sig_len;
+	char *gpgsig;          /* the SSH signature armor, or NULL if unsigned */
+	size_t gpgsig_len;
+	uint8_t *signed_data;  /* the commit without its gpgsig header */
+	size_t signed_len;
+	char **extra;          /* tree entries that FS §5.1 does not allow */
+	size_t n_extra;
+	size_t n_item_entries; /* entries under items/ */
+} custody_commit;
+
+int custody_read_commit(custody *c, const uint8_t oid[20], custody_commit *out);
+void custody_commit_clear(custody_commit *cc);
+/* The record and signature of one item in a commit's tree. */
+int custody_read_item(custody *c, const uint8_t commit[20], const char id_hex[33], uint8_t **rec,
+		      size_t *rn, uint8_t **sig, size_t *sn);
+
+/* Every commit from the first to the head, following first parents; fn returns non-zero to
+ * stop. Also fails (CUSTOS_EINTEGRITY) on merge commits or a history that does not end in
+ * one root. */
+typedef int (*custody_commit_fn)(const uint8_t oid[20], void *ud);
+int custody_walk(custody *c, const uint8_t head[20], custody_commit_fn fn, void *ud);
+/* Walk from `head` back to (excluding) `stop`, then visit oldest first. CUSTOS_ENOTFOUND if
+ * `stop` is not an ancestor of head. */
+int custody_walk_since(custody *c, const uint8_t head[20], const uint8_t stop[20],
+		       custody_commit_fn fn, void *ud);
+
+
+
+/* The committer time of a commit (equal to its event's time for custos commits). */
+int custody_commit_time(custody *c, const uint8_t oid[20], int64_t *out);
+#endif

@@ -1,0 +1,304 @@
+/*
+ * custos.h — the public API of libcustos, the evidence-integrity vault.
+ *
+ * Everything the `custos` program does goes through these functions. The library never
+ * prints and never exits; a function that can fail returns 0 or a negative CUSTOS_E* code
+ * and leaves a message for custos_error_last(). Objects returned through an `out`
+ * parameter belong to the caller and are released with the matching *_free() function,
+ * which accepts NULL.
+ *
+ * The on-disk formats are specified normatively in format-spec/ (cited as FS §n).
+ */
+#ifndef CUSTOS_H
+#define CUSTOS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+enum {
+	CUSTOS_OK = 0,
+	CUSTOS_ERROR = -1,       /* operational failure: I/O, resources */
+	CUSTOS_ENOTFOUND = -2,   /* no such item, object, key or vault */
+	CUSTOS_EINTEGRITY = -3,  /* a check failed: data corrupt, forged or inconsistent */
+	CUSTOS_EINVALID = -4,    /* malformed argument or input form */
+	CUSTOS_EAMBIGUOUS = -5,  /* a prefix matches more than one thing */
+	CUSTOS_ELIMIT = -6,      /* a configured limit was exceeded */
+	CUSTOS_EEXISTS = -7,     /* refusing to overwrite */
+	CUSTOS_EPASSPHRASE = -8, /* wrong passphrase, or none available */
+	CUSTOS_ELOCKED = -9,     /* another process holds the vault */
+	CUSTOS_EPERM = -10,      /* unsafe permissions, wrong key for this vault */
+};
+
+/* The message of the last failure on this thread ("" if none). */
+const char *custos_error_last(void);
+
+/* Initialise the libraries custos depends on. Call once before anything else. */
+int custos_global_init(void);
+void custos_global_shutdown(void);
+
+/* Secret memory (libsodium guarded pages). Used for passphrases. */
+void *custos_secret_alloc(size_t n);
+void custos_secret_free(void *p);
+
+/* ---------------------------------------------------------------- keys */
+
+#define CUSTOS_KEYID_LEN 8
+
+typedef struct custos_pubkey {
+	uint8_t pk[32];
+	uint8_t id[CUSTOS_KEYID_LEN];
+} custos_pubkey;
+
+typedef struct custos_key custos_key;
+
+enum custos_kdf_cost { CUSTOS_KDF_INTERACTIVE, CUSTOS_KDF_MODERATE, CUSTOS_KDF_SENSITIVE };
+
+enum custos_pubkey_form {
+	CUSTOS_PUB_CUSTOS,          /* "custos-pubkey 1 <keyid> <base64>" */
+	CUSTOS_PUB_SSH,             /* "ssh-ed25519 <base64> <comment>" */
+	CUSTOS_PUB_ALLOWED_SIGNERS, /* "<principal> namespaces=\"git\" ssh-ed25519 <base64>" */
+	CUSTOS_PUB_MINISIGN,        /* minisign public key file (two lines) */
+};
+
+/* Asked for a passphrase when a sealed key is loaded. Must return memory from
+ * custos_secret_alloc() in *out (NUL-terminated) and its length in *len, or a negative
+ * code. */
+typedef int (*custos_passphrase_fn)(char **out, size_t *len, void *ud);
+
+int custos_key_generate(custos_key **out);
+/* Write a key file with O_EXCL and mode 0600. pass == NULL writes it unsealed. */
+int custos_key_write(const custos_key *key, const char *path, const char *pass, size_t passlen,
+		     enum custos_kdf_cost cost);
+/* Load a key file; refuses files readable by group or others. */
+int custos_key_load(custos_key **out, const char *path, custos_passphrase_fn ask, void *ud);
+void custos_key_free(custos_key *key);
+const custos_pubkey *custos_key_public(const custos_key *key);
+/* 1 if the key file at path is sealed with a passphrase, 0 if not, <0 on error. */
+int custos_key_file_is_sealed(const char *path);
+
+/* Read a public key from any of: a key file, a custos/ssh/minisign public key (file or
+ * text). */
+int custos_pubkey_load(custos_pubkey *out, const char *path);
+int custos_pubkey_parse(custos_pubkey *out, const char *text, size_t len);
+int custos_pubkey_from_raw(custos_pubkey *out, const uint8_t pk[32]);
+/* Format a public key; *out is malloc'd text ending in "\n". */
+int custos_pubkey_format(char **out, const custos_pubkey *pub, enum custos_pubkey_form form);
+void custos_keyid_hex(char out[2 * CUSTOS_KEYID_LEN + 1], const uint8_t id[CUSTOS_KEYID_LEN]);
+/* The git/ssh principal custos uses for a key: "<keyid>@custos.invalid". */
+void custos_principal(char out[64], const custos_pubkey *pub);
+
+/* ---------------------------------------------------------------- bytes helpers */
+
+/* Render bytes for a human: printable UTF-8 as is, everything else as \xHH, '\' as "\\". */
+char *custos_printable(const uint8_t *p, size_t n);
+/* JSON string body (without quotes) of bytes; invalid UTF-8 bytes become \u00HH escapes
+ * of U+DC80..U+DCFF surrogate-escape code points written as "\udcHH". */
+char *custos_json_escape(const uint8_t *p, size_t n);
+void custos_hex(char *out, const uint8_t *p, size_t n);
+/* UTC time as YYYY-MM-DDTHH:MM:SSZ */
+void custos_time_format(char out[21], int64_t t);
+
+/* ---------------------------------------------------------------- vault */
+
+typedef struct custos_vault custos_vault;
+
+#define CUSTOS_VAULT_ID_LEN 16
+#define CUSTOS_ITEM_ID_LEN 16 /* bytes; printed as 32 hex digits */
+
+enum { CUSTOS_OPEN_READ = 0, CUSTOS_OPEN_WRITE = 1 };
+
+typedef struct custos_vault_info {
+	char id[2 * CUSTOS_VAULT_ID_LEN + 1];
+	char *name;
+	int64_t created;
+	custos_pubkey owner;
+	uint64_t events;        /* number of custody events (head seq + 1) */
+	char head[41];          /* head commit of custody.git */
+	int format_version;
+} custos_vault_info;
+
+int custos_vault_init(custos_vault **out, const char *dir, const char *name, const custos_key *key);
+int custos_vault_open(custos_vault **out, const char *dir, int mode);
+void custos_vault_close(custos_vault *v);
+const custos_vault_info *custos_vault_get_info(const custos_vault *v);
+const char *custos_vault_path(const custos_vault *v);
+/* Rebuild the derived index from custody.git and objects/ (vault opened for writing). */
+int custos_vault_reindex(custos_vault *v);
+/* 1 if dir looks like a vault (has a VAULT marker), else 0. */
+int custos_vault_detect(const char *dir);
+
+/* ---------------------------------------------------------------- item records */
+
+enum custos_item_kind { CUSTOS_KIND_FILE = 0, CUSTOS_KIND_SYMLINK = 1 };
+
+enum custos_hash_alg {
+	CUSTOS_HASH_MD5 = 1 << 0,
+	CUSTOS_HASH_SHA1 = 1 << 1,
+	CUSTOS_HASH_SHA512 = 1 << 2,
+	CUSTOS_HASH_BLAKE2B = 1 << 3,
+};
+
+/* Parse "md5,sha1,sha512,blake2b" (any subset) into enum custos_hash_alg bits. */
+int custos_hash_algs_parse(unsigned *out, const char *list);
+
+typedef struct custos_bytes {
+	uint8_t *p; /* NUL-terminated for convenience; may contain NULs only if n says so */
+	size_t n;
+} custos_bytes;
+
+/* A parsed item record (FS §4). Optional text fields are NULL/empty when absent. */
+typedef struct custos_record {
+	char vault[2 * CUSTOS_VAULT_ID_LEN + 1];
+	uint64_t seq;     /* the custody event that received it */
+	uint64_t n;       /* its position within that event */
+	int kind;         /* enum custos_item_kind */
+	uint8_t sha256[32];
+	uint64_t size;
+	custos_bytes name;   /* original name, as bytes */
+	custos_bytes path;   /* path relative to the ingest root, as bytes */
+	custos_bytes source; /* n == 0 when absent */
+	custos_bytes target; /* symlink target; n == 0 unless kind is symlink */
+	int has_mtime;
+	int64_t mtime;
+	char *mime;
+	char *description;
+	char *ext_mismatch; /* the extension that disagrees with the type, or NULL */
+	char md5[33], sha1[41], sha512[129], blake2b[129]; /* "" when not asked for */
+	int64_t ingested;
+	uint8_t custodian[CUSTOS_KEYID_LEN];
+} custos_record;
+
+/* An item as held in the vault: record, identity, signature, where it was committed. */
+typedef struct custos_item {
+	uint8_t id[CUSTOS_ITEM_ID_LEN];
+	char id_hex[2 * CUSTOS_ITEM_ID_LEN + 1];
+	custos_record rec;
+	char *outcome; /* "stored" or "duplicate", from the event that lists it */
+	char commit[41];
+	int sig_ok;    /* record signature verifies with the vault owner's key */
+} custos_item;
+
+void custos_item_free(custos_item *item);
+
+/* Resolve ITEM (an item id, a unique item id prefix or a unique SHA-256 prefix of at least
+ * 8 hex digits) to an item. CUSTOS_EAMBIGUOUS when more than one item matches. */
+int custos_item_find(custos_item **out, custos_vault *v, const char *spec);
+
+/* Every item in log order. The callback returns non-zero to stop (returned as is). */
+typedef int (*custos_item_fn)(const custos_item *item, void *ud);
+int custos_items_foreach(custos_vault *v, custos_item_fn fn, void *ud);
+
+/* Stream the stored bytes of an item's object to fd. Verifies the SHA-256 while
+ * copying and returns CUSTOS_EINTEGRITY (after writing) if the bytes do not match. */
+int custos_item_cat(custos_vault *v, const custos_item *item, int fd);
+
+/* ---------------------------------------------------------------- custody log */
+
+typedef struct custos_event_info {
+	uint64_t seq;
+	int64_t time;
+	char action[32];
+	char commit[41];
+	uint8_t custodian[CUSTOS_KEYID_LEN];
+	custos_bytes source; /* n == 0 when absent */
+	custos_bytes note;
+	uint64_t stored, duplicates, refused;
+	const char *const *inputs; /* escaped input paths (FS §3), count n_inputs */
+	size_t n_inputs;
+} custos_event_info;
+
+typedef int (*custos_event_fn)(const custos_event_info *ev, void *ud);
+/* Every event in order; with item_hex, only events that concern that item. */
+int custos_log_foreach(custos_vault *v, const char *item_hex, custos_event_fn fn, void *ud);
+
+/* ---------------------------------------------------------------- ingest */
+
+enum custos_outcome_kind { CUSTOS_STORED, CUSTOS_DUPLICATE, CUSTOS_REFUSED };
+
+typedef struct custos_outcome {
+	const uint8_t *path; /* as given / as walked, bytes */
+	size_t path_len;
+	int kind;           /* enum custos_outcome_kind */
+	const char *reason; /* refusal reason token (FS §5.3) or NULL */
+	const char *detail; /* human explanation, or NULL */
+	const char *item_hex;
+	const uint8_t *sha256;
+	uint64_t size;
+} custos_outcome;
+
+typedef struct custos_progress {
+	uint64_t files, bytes, stored, duplicates, refused;
+	const uint8_t *current;
+	size_t current_len;
+} custos_progress;
+
+typedef struct custos_ingest_opts {
+	const char *source;
+	const char *note;
+	unsigned also_hash; /* enum custos_hash_alg bits */
+	void (*on_outcome)(const custos_outcome *o, void *ud);
+	void (*on_progress)(const custos_progress *p, void *ud);
+	void *ud;
+} custos_ingest_opts;
+
+typedef struct custos_ingest_summary {
+	uint64_t stored, duplicates, refused, bytes;
+	uint64_t seq;
+	char commit[41];
+} custos_ingest_summary;
+
+int custos_ingest(custos_vault *v, const custos_key *key, const char *const *paths, size_t n,
+		  const custos_ingest_opts *opts, custos_ingest_summary *out);
+
+/* ---------------------------------------------------------------- verification */
+
+typedef struct custos_receipt {
+	const custos_item *item;
+	int record_sig_ok;
+	int commit_sig_ok;
+	int chain_ok;
+	const char *problem; /* first problem found, or NULL */
+} custos_receipt;
+
+typedef struct custos_verify_result {
+	uint8_t sha256[32];
+	uint64_t size;
+	size_t n_receipts;
+	custos_receipt *receipts;
+	int object_ok; /* the stored object exists with the right size */
+} custos_verify_result;
+
+int custos_verify_file(custos_verify_result **out, custos_vault *v, const char *path);
+void custos_verify_result_free(custos_verify_result *r);
+
+typedef struct custos_problem {
+	const char *kind;  /* "missing-object", "hash-mismatch", "bad-signature", ... (FS §8) */
+	const char *where; /* the file, commit or item it concerns */
+	const char *detail;
+} custos_problem;
+
+typedef struct custos_fsck_opts {
+	int full;                     /* re-hash every object */
+	const custos_pubkey *trust;   /* expected custodian key, or NULL to use the vault's */
+	void (*on_problem)(const custos_problem *p, void *ud);
+	void (*on_note)(const char *msg, void *ud);
+	void *ud;
+} custos_fsck_opts;
+
+typedef struct custos_fsck_summary {
+	uint64_t events, items, objects, bytes_hashed, problems;
+} custos_fsck_summary;
+
+/* Returns 0 when the vault is sound, CUSTOS_EINTEGRITY when problems were reported. */
+int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summary *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,77 @@
+/*
+ * error.c — one thread-local error message, set where a failure happens and read by the
+ * caller (libgit2's model). Callers propagate codes; they wrap to add context, never
+ * overwrite.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+static _Thread_local char last_error[1024];
+
+const char *custos_error_last(void)
+{
+	return last_error;
+}
+
+void custos_error_clear(void)
+{
+	last_error[0] = '\0';
+}
+
+static void error_vset(const char *fmt, va_list ap)
+{
+	vsnprintf(last_error, sizeof last_error, fmt, ap);
+}
+
+int custos_error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_vset(fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int custos_error_errno(int code, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	error_vset(fmt, ap);
+	va_end(ap);
+	size_t len = strlen(last_error);
+	snprintf(last_error + len, sizeof last_error - len, ": %s", strerror(saved));
+	errno = saved;
+	return code;
+}
+
+int custos_error_wrap(int code, const char *fmt, ...)
+{
+	char prefix[512], old[sizeof last_error];
+	memcpy(old, last_error, sizeof old);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
+	if (old[0])
+		snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
+	else
+		snprintf(last_error, sizeof last_error, "%s", prefix);
+	return code;
+}
+
+int custos_error_corrupt(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_vset(fmt, ap);
+	va_end(ap);
+	/* The detection point helps a maintainer; a user reads the message first. */
+	size_t len = strlen(last_error);
+	const char *base = strrchr(file, '/');
+	snprintf(last_error + len, sizeof last_error - len, " [%s:%d]", base ? base + 1 : file,
+		 line);
+	return CUSTOS_EINTEGRITY;
+}

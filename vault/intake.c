@@ -1,0 +1,767 @@
+/*
+ * intake.c — `custos ingest`: walk the inputs (never following a symlink, never leaving a
+ * directory tree), read each regular file once — hashing, classifying and storing in the
+ * same pass — and end every input with an outcome: stored, duplicate, or refused with a
+ * reason (FS §5.3). A file that changes while it is read is refused and nothing of it is
+ * kept. All objects are made durable before the one custody commit that acknowledges
+ * them; the index is updated after the commit.
+ */
+#include "classify.h"
+#include "digest.h"
+#include "fsutil.h"
+#include "keys.h"
+#include "vault.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_CHUNK ((size_t)1 << 20)
+#define MAX_DEPTH 256
+
+/* An open-addressing set of SHA-256s: the objects this batch already stored. */
+typedef struct shaset {
+	uint8_t (*keys)[32];
+	bool *used;
+	size_t cap, n;
+} shaset;
+
+typedef struct ingest {
+	custos_vault *v;
+	const custos_key *key;
+	const custos_ingest_opts *o;
+	classifier *cls;
+	store_batch *batch;
+	custody_txn *txn;
+	event ev;
+	size_t cap_items, cap_refused;
+	index_item *ix;
+	size_t n_ix, cap_ix;
+	shaset seen;
+	uint8_t *io;     /* READ_CHUNK + 1 bytes */
+	uint8_t *prefix; /* first CLASSIFY_PREFIX bytes of a large file */
+	custos_progress prog;
+	struct timespec last_progress;
+	buf path; /* the path of the current entry, as bytes */
+} ingest;
+
+/* ------------------------------------------------------------ the set of stored objects */
+
+static size_t slot_of(const uint8_t sha[32], size_t cap)
+{
+	return (size_t)le64_load(sha) & (cap - 1);
+}
+
+static int shaset_grow(shaset *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 4096;
+	shaset t = {xcalloc(cap, 32), xcalloc(cap, 1), cap, 0};
+	if (!t.keys || !t.used) {
+		free(t.keys);
+		free(t.used);
+		return CUSTOS_ERROR;
+	}
+	for (size_t i = 0; i < s->cap; i++) {
+		if (!s->used[i])
+			continue;
+		size_t j = slot_of(s->keys[i], cap);
+		while (t.used[j])
+			j = (j + 1) & (cap - 1);
+		t.used[j] = true;
+		memcpy(t.keys[j], s->keys[i], 32);
+	}
+	t.n = s->n;
+	free(s->keys);
+	free(s->used);
+	*s = t;
+	return 0;
+}
+
+static bool shaset_has(const shaset *s, const uint8_t sha[32])
+{
+	if (!s->cap)
+		return false;
+	for (size_t j = slot_of(sha, s->cap); s->used[j]; j = (j + 1) & (s->cap - 1))
+		if (memcmp(s->keys[j], sha, 32) == 0)
+			return true;
+	return false;
+}
+
+static int shaset_add(shaset *s, const uint8_t sha[32])
+{
+	if (2 * (s->n + 1) > s->cap && shaset_grow(s) < 0)
+		return CUSTOS_ERROR;
+	size_t j = slot_of(sha, s->cap);
+	while (s->used[j])
+		j = (j + 1) & (s->cap - 1);
+	s->used[j] = true;
+	memcpy(s->keys[j], sha, 32);
+	s->n++;
+	return 0;
+}
+
+/* ------------------------------------------------------------ outcomes */
+
+static void report_progress(ingest *g, bool force)
+{
+	if (!g->o->on_progress)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long ms = (now.tv_sec - g->last_progress.tv_sec) * 1000 +
+		  (now.tv_nsec - g->last_progress.tv_nsec) / 1000000;
+	if (!force && ms < 200)
+		return;
+	g->last_progress = now;
+	g->prog.current = g->path.p;
+	g->prog.current_len = g->path.n;
+	g->o->on_progress(&g->prog, g->o->ud);
+}
+
+static int refuse(ingest *g, const char *reason, const char *detail)
+{
+	if (g->ev.n_refused == g->cap_refused) {
+		size_t cap = g->cap_refused ? 2 * g->cap_refused : 64;
+		event_refusal *r = realloc(g->ev.refused, cap * sizeof *r);
+		if (!r)
+			return custos_error_set(CUSTOS_ERROR, "out of memory");
+		g->ev.refused = r;
+		g->cap_refused = cap;
+	}
+	event_refusal *r = &g->ev.refused[g->ev.n_refused];
+	buf e;
+	buf_init(&e, 0);
+	esc_encode(&e, g->path.p, g->path.n);
+	snprintf(r->reason, sizeof r->reason, "%s", reason);
+	if (!(r->path_esc = buf_steal(&e, NULL)))
+		return CUSTOS_ERROR;
+	g->ev.n_refused++;
+	g->prog.refused++;
+	if (g->o->on_outcome) {
+		custos_outcome o = {.path = g->path.p, .path_len = g->path.n, .kind = CUSTOS_REFUSED,
+				    .reason = reason, .detail = detail};
+		g->o->on_outcome(&o, g->o->ud);
+	}
+	return 0;
+}
+
+static int refuse_errno(ingest *g, int err)
+{
+	const char *reason = err == ENOENT ? "vanished"
+			     : err == EACCES || err == EPERM ? "unreadable"
+			     : err == ELOOP || err == ENOTDIR ? "changed"
+							      : "io-error";
+	return refuse(g, reason, strerror(err));
+}
+
+/* The item's record: FS §4. */
+static int make_record(ingest *g, custos_record *r, const uint8_t *name, size_t nl,
+		       const digest_result *dr, const struct stat *st)
+{
+	memset(r, 0, sizeof *r);
+	memcpy(r->vault, g->v->info.id, sizeof r->vault);
+	r->seq = g->ev.seq;
+	r->n = g->ev.n_items;
+	r->kind = CUSTOS_KIND_FILE;
+	memcpy(r->sha256, dr->sha256, 32);
+	r->size = dr->bytes;
+	r->name.p = (uint8_t *)name;
+	r->name.n = nl;
+	r->path.p = g->path.p;
+	r->path.n = g->path.n;
+	r->source = g->ev.source;
+	r->has_mtime = 1;
+	r->mtime = (int64_t)st->st_mtim.tv_sec;
+	char *extra[] = {r->md5, r->sha1, r->sha512, r->blake2b};
+	for (int i = 0; i < DIGEST_EXTRA_N; i++)
+		strcpy(extra[i], dr->extra_hex[i]);
+	r->ingested = g->ev.time;
+	memcpy(r->custodian, custos_key_public(g->key)->id, CUSTOS_KEYID_LEN);
+	return 0;
+}
+
+static int push_item(ingest *g, const uint8_t id[16], const uint8_t sha[32], int outcome)
+{
+	if (g->ev.n_items == g->cap_items) {
+		size_t cap = g->cap_items ? 2 * g->cap_items : 256;
+		event_item *e = realloc(g->ev.items, cap * sizeof *e);
+		index_item *x = realloc(g->ix, cap * sizeof *x);
+		if (e)
+			g->ev.items = e;
+		if (x)
+			g->ix = x;
+		if (!e || !x)
+			return custos_error_set(CUSTOS_ERROR, "out of memory");
+		g->cap_items = cap;
+	}
+	memcpy(g->ev.items[g->ev.n_items].id, id, 16);
+	g->ev.items[g->ev.n_items].outcome = outcome;
+	g->ev.n_items++;
+	index_item *x = &g->ix[g->n_ix++];
+	memcpy(x->sha256, sha, 32);
+	memcpy(x->id, id, 16);
+	x->seq = g->ev.seq;
+	return 0;
+}
+
+/* Encode, sign and add the record to the custody commit; report the outcome. */
+static int commit_item(ingest *g, const custos_record *r, int outcome)
+{
+	buf rb, sb;
+	uint8_t id[16], sig[64];
+	char hex[33];
+	buf_init(&rb, RECORD_MAX);
+	buf_init(&sb, 256);
+	int rc = record_encode(&rb, r);
+	if (rc == 0)
+		rc = record_id(id, rb.p, rb.n);
+	if (rc == 0)
+		rc = key_sign(sig, g->key, rb.p, rb.n);
+	if (rc == 0)
+		rc = sigfile_encode(&sb, custos_key_public(g->key)->id, sig);
+	custos_hex(hex, id, 16);
+	if (rc == 0)
+		rc = custody_txn_add_item(g->txn, hex, rb.p, rb.n, sb.p, sb.n);
+	if (rc == 0)
+		rc = push_item(g, id, r->sha256, outcome);
+	if (rc == 0) {
+		if (outcome == OUTCOME_STORED)
+			g->prog.stored++;
+		else
+			g->prog.duplicates++;
+		g->prog.bytes += r->size;
+		if (g->o->on_outcome) {
+			custos_outcome o = {.path = g->path.p, .path_len = g->path.n,
+					    .kind = outcome == OUTCOME_STORED ? CUSTOS_STORED : CUSTOS_DUPLICATE,
+					    .item_hex = hex, .sha256 = r->sha256, .size = r->size};
+			g->o->on_outcome(&o, g->o->ud);
+		}
+	}
+	buf_free(&rb);
+	buf_free(&sb);
+	return rc;
+}
+
+/* ------------------------------------------------------------ storing bytes */
+
+static bool object_held(ingest *g, const uint8_t sha[32])
+{
+	store_packed loc;
+	return shaset_has(&g->seen, sha) || index_find_packed(g->v->index, sha, &loc) == 0 ||
+	       store_has_loose(g->v->store, sha, NULL);
+}
+
+/* Small object, fully in memory. */
+static int store_small(ingest *g, const uint8_t *p, size_t n, const uint8_t sha[32], int *outcome)
+{
+	if (object_held(g, sha)) {
+		*outcome = OUTCOME_DUPLICATE;
+		return 0;
+	}
+	*outcome = OUTCOME_STORED;
+	int rc = store_batch_add_small(g->batch, sha, p, n);
+	return rc < 0 ? rc : shaset_add(&g->seen, sha);
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+typedef struct file_read {
+	digest_result dr;
+	const uint8_t *prefix;
+	size_t prefix_len;
+	int outcome;
+	const char *refusal; /* set when the file must be refused */
+	int err;
+} file_read;
+
+/* Read an open small file into g->io, hash it; the caller stores it once it is known
+ * not to have changed. */
+static int read_small(ingest *g, int fd, const struct stat *st, file_read *fr)
+{
+	size_t got = 0;
+	digest d;
+	int rc = fs_read_all(fd, g->io, (size_t)st->st_size + 1, &got, "input");
+	if (rc < 0) {
+		fr->refusal = "io-error";
+		fr->err = errno;
+		return 0;
+	}
+	if (got != (size_t)st->st_size) {
+		fr->refusal = "changed";
+		return 0;
+	}
+	if ((rc = digest_init(&d, g->o->also_hash)) < 0)
+		return rc;
+	rc = digest_update(&d, g->io, got);
+	if (rc == 0)
+		rc = digest_final(&d, &fr->dr);
+	digest_free(&d);
+	fr->prefix = g->io;
+	fr->prefix_len = got;
+	return rc;
+}
+
+/* Stream a large file into a temp object while hashing it. */
+static int read_large(ingest *g, int fd, const struct stat *st, file_read *fr, store_large **lo)
+{
+	digest d;
+	int rc = digest_init(&d, g->o->also_hash);
+	if (rc == 0)
+		rc = store_large_begin(lo, g->batch);
+	if (rc < 0) {
+		digest_free(&d);
+		return rc;
+	}
+	fr->prefix_len = 0;
+	for (;;) {
+		ssize_t r = read(fd, g->io, READ_CHUNK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fr->refusal = "io-error";
+			fr->err = errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		if (fr->prefix_len < CLASSIFY_PREFIX) {
+			size_t take = CLASSIFY_PREFIX - fr->prefix_len;
+			if (take > (size_t)r)
+				take = (size_t)r;
+			memcpy(g->prefix + fr->prefix_len, g->io, take);
+			fr->prefix_len += take;
+		}
+		if ((rc = digest_update(&d, g->io, (size_t)r)) < 0 ||
+		    (rc = store_large_write(*lo, g->io, (size_t)r)) < 0)
+			break;
+		if (d.bytes > (uint64_t)st->st_size) {
+			fr->refusal = "changed"; /* it grows while we read */
+			break;
+		}
+		report_progress(g, false);
+	}
+	if (rc == 0 && !fr->refusal && (rc = digest_final(&d, &fr->dr)) == 0 &&
+	    fr->dr.bytes != (uint64_t)st->st_size)
+		fr->refusal = "changed";
+	digest_free(&d);
+	fr->prefix = g->prefix;
+	return rc;
+}
+
+static int classify_and_commit(ingest *g, const uint8_t *name, size_t nl, const struct stat *st,
+			       const file_read *fr)
+{
+	custos_record r;
+	make_record(g, &r, name, nl, &fr->dr, st);
+	int rc = classify_buffer(g->cls, fr->prefix, fr->prefix_len, &r.mime, &r.description);
+	if (rc < 0)
+		return rc;
+	r.ext_mismatch = classify_ext_mismatch(name, nl, r.mime);
+	rc = commit_item(g, &r, fr->outcome);
+	free(r.mime);
+	free(r.description);
+	free(r.ext_mismatch);
+	return rc;
+}
+
+static int ingest_regular(ingest *g, int dirfd, const char *name, const struct stat *lst,
+			  const uint8_t *base, size_t bl)
+{
+	struct stat st, after;
+	file_read fr = {0};
+	store_large *lo = NULL;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return refuse_errno(g, errno);
+	int rc = 0;
+	if (fstat(fd, &st) != 0) {
+		rc = refuse_errno(g, errno);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_dev != lst->st_dev || st.st_ino != lst->st_ino) {
+		rc = refuse(g, "changed", "replaced while it was being read");
+		goto done;
+	}
+	g->prog.files++;
+	report_progress(g, false);
+	bool small = (uint64_t)st.st_size <= STORE_SMALL_MAX;
+	rc = small ? read_small(g, fd, &st, &fr) : read_large(g, fd, &st, &fr, &lo);
+	if (rc < 0)
+		goto done;
+	if (!fr.refusal && (fstat(fd, &after) != 0 || !same_file_state(&st, &after)))
+		fr.refusal = "changed";
+	if (fr.refusal) {
+		rc = refuse(g, fr.refusal,
+			    fr.err ? strerror(fr.err) : "the file changed while it was being read");
+		goto done;
+	}
+	if (small) {
+		rc = store_small(g, g->io, fr.dr.bytes, fr.dr.sha256, &fr.outcome);
+	} else {
+		bool existed = false;
+		rc = store_large_commit(lo, fr.dr.sha256, &existed);
+		lo = NULL;
+		fr.outcome = existed ? OUTCOME_DUPLICATE : OUTCOME_STORED;
+	}
+	if (rc == 0)
+		rc = classify_and_commit(g, base, bl, &st, &fr);
+done:
+	store_large_abort(lo);
+	close(fd);
+	return rc;
+}
+
+static int ingest_symlink(ingest *g, int dirfd, const char *name, const struct stat *lst,
+			  const uint8_t *base, size_t bl)
+{
+	char target[PATH_MAX + 1];
+	ssize_t n = readlinkat(dirfd, name, target, sizeof target);
+	if (n < 0)
+		return refuse_errno(g, errno);
+	if ((size_t)n >= sizeof target)
+		return refuse(g, "changed", "symlink target too long");
+	digest d;
+	file_read fr = {0};
+	int rc = digest_init(&d, g->o->also_hash);
+	if (rc == 0)
+		rc = digest_update(&d, target, (size_t)n);
+	if (rc == 0)
+		rc = digest_final(&d, &fr.dr);
+	digest_free(&d);
+	if (rc == 0)
+		rc = store_small(g, (const uint8_t *)target, (size_t)n, fr.dr.sha256, &fr.outcome);
+	if (rc < 0)
+		return rc;
+	custos_record r;
+	make_record(g, &r, base, bl, &fr.dr, lst);
+	r.kind = CUSTOS_KIND_SYMLINK;
+	r.target.p = (uint8_t *)target;
+	r.target.n = (size_t)n;
+	r.mime = "inode/symlink";
+	r.description = "symbolic link (recorded, not followed)";
+	g->prog.files++;
+	return commit_item(g, &r, fr.outcome);
+}
+
+/* ------------------------------------------------------------ walking */
+
+static int ingest_entry(ingest *g, int dirfd, const char *name, const uint8_t *base, size_t bl,
+			int depth);
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int read_dir_names(int fd, char ***names, size_t *n)
+{
+	int dfd = dup(fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	*names = NULL;
+	*n = 0;
+	if (!d) {
+		int err = errno;
+		if (dfd >= 0)
+			close(dfd);
+		errno = err;
+		return -1;
+	}
+	size_t cap = 0;
+	struct dirent *de;
+	int rc = 0;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			char **p = realloc(*names, cap * sizeof *p);
+			if (!p) {
+				rc = -1;
+				errno = ENOMEM;
+				break;
+			}
+			*names = p;
+		}
+		if (!((*names)[*n] = strdup(de->d_name))) {
+			rc = -1;
+			break;
+		}
+		(*n)++;
+	}
+	int err = errno;
+	closedir(d);
+	errno = err;
+	if (*names)
+		qsort(*names, *n, sizeof **names, name_cmp);
+	return rc;
+}
+
+static int ingest_dir(ingest *g, int dirfd, const char *name, int depth)
+{
+	if (depth >= MAX_DEPTH)
+		return refuse(g, "too-deep", "directory nesting deeper than 256 levels");
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return refuse_errno(g, errno);
+	char **names = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (read_dir_names(fd, &names, &n) < 0)
+		rc = refuse_errno(g, errno);
+	size_t saved = g->path.n;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		g->path.n = saved;
+		if (g->path.n)
+			buf_putc(&g->path, '/');
+		buf_puts(&g->path, names[i]);
+		if ((rc = buf_check(&g->path)) < 0)
+			break;
+		rc = ingest_entry(g, fd, names[i], (const uint8_t *)names[i], strlen(names[i]), depth + 1);
+	}
+	g->path.n = saved;
+	if (g->path.p)
+		g->path.p[saved] = '\0';
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	close(fd);
+	return rc;
+}
+
+static int ingest_entry(ingest *g, int dirfd, const char *name, const uint8_t *base, size_t bl,
+			int depth)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT && depth == 0 ? refuse(g, "not-found", "no such file or directory")
+						     : refuse_errno(g, errno);
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG:
+		return ingest_regular(g, dirfd, name, &st, base, bl);
+	case S_IFDIR:
+		return ingest_dir(g, dirfd, name, depth);
+	case S_IFLNK:
+		return ingest_symlink(g, dirfd, name, &st, base, bl);
+	case S_IFCHR:
+	case S_IFBLK:
+		return refuse(g, "device", "device files are not documents");
+	case S_IFIFO:
+		return refuse(g, "fifo", "named pipes are not read (they could block forever)");
+	case S_IFSOCK:
+		return refuse(g, "socket", "sockets are not documents");
+	default:
+		return refuse(g, "unknown-type", "unknown file type");
+	}
+}
+
+/* The label an input gets in item paths: its last component ("drop" for "../x/drop/"). */
+static char *input_label(const char *path)
+{
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	const char *start = path;
+	for (size_t i = 0; i < n; i++)
+		if (path[i] == '/' && i + 1 < n)
+			start = path + i + 1;
+	size_t len = (size_t)(path + n - start);
+	if ((len == 1 && start[0] == '.') || (len == 2 && memcmp(start, "..", 2) == 0) ||
+	    (len == 1 && start[0] == '/')) {
+		char *real = realpath(path, NULL);
+		char *label = NULL;
+		if (real) {
+			const char *slash = strrchr(real, '/');
+			label = xstrdup(slash && slash[1] ? slash + 1 : "");
+			free(real);
+		}
+		return label ? label : xstrdup("");
+	}
+	return xstrndup(start, len);
+}
+
+static int ingest_input(ingest *g, const char *path)
+{
+	char *label = input_label(path);
+	if (!label)
+		return CUSTOS_ERROR;
+	buf e;
+	buf_init(&e, 0);
+	esc_encode(&e, (const uint8_t *)path, strlen(path));
+	char **inputs = realloc(g->ev.inputs, (g->ev.n_inputs + 1) * sizeof *inputs);
+	int rc = inputs ? 0 : custos_error_set(CUSTOS_ERROR, "out of memory");
+	if (rc == 0) {
+		g->ev.inputs = inputs;
+		inputs[g->ev.n_inputs] = buf_steal(&e, NULL);
+		rc = inputs[g->ev.n_inputs] ? 0 : CUSTOS_ERROR;
+		g->ev.n_inputs += rc == 0;
+	}
+	buf_free(&e);
+	g->path.n = 0;
+	buf_puts(&g->path, label);
+	if (rc == 0)
+		rc = buf_check(&g->path);
+	if (rc == 0)
+		rc = ingest_entry(g, AT_FDCWD, path, (const uint8_t *)label, strlen(label), 0);
+	free(label);
+	return rc;
+}
+
+/* ------------------------------------------------------------ the command */
+
+static int check_custodian(custos_vault *v, const custos_key *key)
+{
+	if (!v->writable)
+		return custos_error_set(CUSTOS_EINVALID, "vault opened read-only");
+	if (!pubkey_equal(custos_key_public(key), &v->info.owner)) {
+		char have[17], want[17];
+		custos_keyid_hex(have, custos_key_public(key)->id);
+		custos_keyid_hex(want, v->info.owner.id);
+		return custos_error_set(CUSTOS_EPERM,
+					"key %s is not the custodian of this vault (%s); use --key", have,
+					want);
+	}
+	return 0;
+}
+
+static int begin_event(ingest *g)
+{
+	index_event prev;
+	int64_t prev_time;
+	uint64_t seq = index_event_count(g->v->index);
+	int rc = seq ? index_event_get(g->v->index, seq - 1, &prev) : CUSTOS_EINTEGRITY;
+	if (rc == 0)
+		rc = custody_commit_time(g->v->log, prev.commit, &prev_time);
+	if (rc < 0)
+		return rc;
+	memcpy(g->ev.vault, g->v->info.id, sizeof g->ev.vault);
+	g->ev.seq = seq;
+	memcpy(g->ev.prev, prev.event_sha, 32);
+	g->ev.time = now_utc();
+	if (g->ev.time < prev_time) {
+		char a[21], b[21];
+		custos_time_format(a, g->ev.time);
+		custos_time_format(b, prev_time);
+		return custos_error_set(CUSTOS_EINVALID,
+					"the system clock (%s) is behind the last custody event (%s); "
+					"set the clock before writing to the vault",
+					a, b);
+	}
+	memcpy(g->ev.custodian, custos_key_public(g->key)->id, CUSTOS_KEYID_LEN);
+	strcpy(g->ev.action, "ingest");
+	return 0;
+}
+
+static int finish_event(ingest *g, custos_ingest_summary *out)
+{
+	store_packed *packed = NULL;
+	size_t n_packed = 0;
+	buf eb, sb;
+	uint8_t sig[64], head[20], prev_head[20];
+	char msg[512];
+	buf_init(&eb, EVENT_MAX);
+	buf_init(&sb, 256);
+	int rc = store_batch_finish(g->batch, &packed, &n_packed);
+	g->batch = NULL;
+	if (rc == 0)
+		rc = event_encode(&eb, &g->ev);
+	if (rc == 0)
+		rc = key_sign(sig, g->key, eb.p, eb.n);
+	if (rc == 0)
+		rc = sigfile_encode(&sb, custos_key_public(g->key)->id, sig);
+	if (rc == 0)
+		rc = custody_head(g->v->log, prev_head);
+	snprintf(msg, sizeof msg,
+		 "ingest: %llu stored, %llu duplicate, %llu refused\n\ncustos-vault: %s\ncustos-seq: %llu\n",
+		 (unsigned long long)g->prog.stored, (unsigned long long)g->prog.duplicates,
+		 (unsigned long long)g->prog.refused, g->v->info.id, (unsigned long long)g->ev.seq);
+	if (rc == 0) {
+		rc = custody_txn_commit(g->txn, g->key, eb.p, eb.n, sb.p, sb.n, msg, g->ev.time,
+					prev_head, head);
+		g->txn = NULL;
+	}
+	if (rc == 0) {
+		index_event ie;
+		memcpy(ie.commit, head, 20);
+		sha256_buf(ie.event_sha, eb.p, eb.n);
+		index_update u = {.events = &ie, .n_events = 1, .items = g->ix, .n_items = g->n_ix,
+				  .packed = packed, .n_packed = n_packed};
+		memcpy(u.head, head, 20);
+		/* The commit is the acknowledgement; an index failure only leaves the derived
+		 * index behind, and the next open catches it up. */
+		if (index_apply(g->v->index, &u) == 0)
+			vault_set_head(g->v, head, g->ev.seq + 1);
+		out->seq = g->ev.seq;
+		custos_hex(out->commit, head, 20);
+	}
+	free(packed);
+	buf_free(&eb);
+	buf_free(&sb);
+	return rc;
+}
+
+static void ingest_free(ingest *g)
+{
+	store_batch_abort(g->batch);
+	custody_txn_abort(g->txn);
+	classify_close(g->cls);
+	/* source and note point at the caller's strings */
+	g->ev.source = (custos_bytes){0};
+	g->ev.note = (custos_bytes){0};
+	event_clear(&g->ev);
+	free(g->ix);
+	free(g->seen.keys);
+	free(g->seen.used);
+	free(g->io);
+	free(g->prefix);
+	buf_free(&g->path);
+}
+
+int custos_ingest(custos_vault *v, const custos_key *key, const char *const *paths, size_t n,
+		  const custos_ingest_opts *opts, custos_ingest_summary *out)
+{
+	ingest g = {.v = v, .key = key, .o = opts};
+	memset(out, 0, sizeof *out);
+	buf_init(&g.path, 1 << 20);
+	if (opts->source) {
+		g.ev.source.p = (uint8_t *)opts->source;
+		g.ev.source.n = strlen(opts->source);
+	}
+	if (opts->note) {
+		g.ev.note.p = (uint8_t *)opts->note;
+		g.ev.note.n = strlen(opts->note);
+	}
+	int rc = check_custodian(v, key);
+	if (rc == 0)
+		rc = begin_event(&g);
+	if (rc == 0 && (!(g.io = malloc(READ_CHUNK + 1)) || !(g.prefix = malloc(CLASSIFY_PREFIX))))
+		rc = custos_error_set(CUSTOS_ERROR, "out of memory");
+	if (rc == 0)
+		rc = classify_open(&g.cls);
+	if (rc == 0)
+		rc = store_batch_begin(&g.batch, v->store);
+	if (rc == 0)
+		rc = custody_txn_begin(&g.txn, v->log);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = ingest_input(&g, paths[i]);
+	report_progress(&g, true);
+	if (rc == 0)
+		rc = finish_event(&g, out);
+	out->stored = g.prog.stored;
+	out->duplicates = g.prog.duplicates;
+	out->refused = g.prog.refused;
+	out->bytes = g.prog.bytes;
+	ingest_free(&g);
+	return rc;
+}

@@ -1,0 +1,312 @@
+/*
+ * items.c — reading a vault: items by id or SHA-256 prefix, listing in log order, the
+ * stored bytes of an item, and the custody trail.
+ */
+#include "digest.h"
+#include "fsutil.h"
+#include "keys.h"
+#include "vault.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define MIN_PREFIX 8
+
+int vault_read_event(custos_vault *v, const uint8_t commit[20], event *ev, custody_commit *cc)
+{
+	int rc = custody_read_commit(v->log, commit, cc);
+	if (rc < 0)
+		return rc;
+	rc = event_parse(ev, cc->event, cc->event_len);
+	if (rc < 0) {
+		char hex[41];
+		custos_hex(hex, commit, 20);
+		custos_error_wrap(rc, "EVENT of commit %s", hex);
+		custody_commit_clear(cc);
+	}
+	return rc;
+}
+
+void custos_item_free(custos_item *item)
+{
+	if (!item)
+		return;
+	record_clear(&item->rec);
+	free(item->outcome);
+	free(item);
+}
+
+/* Build an item from its record and signature bytes (read from commit). */
+static int item_from_bytes(custos_vault *v, const uint8_t commit[20], const uint8_t *rec,
+			   size_t rn, const uint8_t *sig, size_t sn, const char *outcome,
+			   custos_item **out)
+{
+	custos_item *it = xcalloc(1, sizeof *it);
+	if (!it)
+		return CUSTOS_ERROR;
+	int rc = record_parse(&it->rec, rec, rn);
+	if (rc == 0)
+		rc = record_id(it->id, rec, rn);
+	if (rc < 0) {
+		custos_item_free(it);
+		return rc;
+	}
+	custos_hex(it->id_hex, it->id, CUSTOS_ITEM_ID_LEN);
+	custos_hex(it->commit, commit, 20);
+	uint8_t keyid[8], s[64];
+	it->sig_ok = sigfile_parse(keyid, s, sig, sn) == 0 &&
+		     pubkey_verify(&v->info.owner, s, rec, rn) == 0;
+	it->outcome = xstrdup(outcome ? outcome : "stored");
+	custos_error_clear();
+	*out = it;
+	return 0;
+}
+
+static const char *outcome_name(int o)
+{
+	return o == OUTCOME_DUPLICATE ? "duplicate" : "stored";
+}
+
+int vault_load_item(custos_vault *v, const uint8_t id[CUSTOS_ITEM_ID_LEN], uint64_t seq,
+		    custos_item **out)
+{
+	index_event ie;
+	event ev;
+	custody_commit cc;
+	uint8_t *rec = NULL, *sig = NULL;
+	size_t rn = 0, sn = 0;
+	char hex[33];
+	custos_hex(hex, id, CUSTOS_ITEM_ID_LEN);
+	int rc = index_event_get(v->index, seq, &ie);
+	if (rc < 0)
+		return rc;
+	if ((rc = custody_read_item(v->log, ie.commit, hex, &rec, &rn, &sig, &sn)) < 0)
+		return custos_error_wrap(rc, "item %s", hex);
+	const char *outcome = NULL;
+	if (vault_read_event(v, ie.commit, &ev, &cc) == 0) {
+		const event_item *ei = event_find_item(&ev, id);
+		outcome = ei ? outcome_name(ei->outcome) : "unlisted";
+		rc = item_from_bytes(v, ie.commit, rec, rn, sig, sn, outcome, out);
+		event_clear(&ev);
+		custody_commit_clear(&cc);
+	} else {
+		rc = item_from_bytes(v, ie.commit, rec, rn, sig, sn, "unknown", out);
+	}
+	free(rec);
+	free(sig);
+	return rc;
+}
+
+/* ------------------------------------------------------------ resolving ITEM */
+
+typedef struct match {
+	index_item first;
+	size_t n;
+	bool same_id; /* all matches are the same item */
+} match;
+
+static int match_cb(const index_item *it, void *ud)
+{
+	match *m = ud;
+	if (m->n == 0) {
+		m->first = *it;
+		m->same_id = true;
+	} else if (memcmp(m->first.id, it->id, CUSTOS_ITEM_ID_LEN) != 0) {
+		m->same_id = false;
+	}
+	m->n++;
+	return m->n > 64 ? 1 : 0;
+}
+
+int custos_item_find(custos_item **out, custos_vault *v, const char *spec)
+{
+	size_t n = strlen(spec);
+	*out = NULL;
+	if (n < MIN_PREFIX || n > 64 || !is_lower_hex(spec, n))
+		return custos_error_set(CUSTOS_EINVALID,
+					"'%s' is not an item id or a SHA-256 prefix of at least %d "
+					"lowercase hex digits",
+					spec, MIN_PREFIX);
+	match by_id = {0}, by_sha = {0};
+	int rc = 0;
+	if (n <= 2 * CUSTOS_ITEM_ID_LEN)
+		rc = index_items_by_id(v->index, spec, match_cb, &by_id);
+	if (rc >= 0)
+		rc = index_items_by_sha(v->index, spec, match_cb, &by_sha);
+	if (rc < 0)
+		return rc;
+	if (by_id.n + by_sha.n == 0)
+		return custos_error_set(CUSTOS_ENOTFOUND, "no item matches '%s'", spec);
+	if (by_id.n > 1 || (by_id.n == 1 && by_sha.n > 0) || (by_sha.n > 1 && !by_sha.same_id))
+		return custos_error_set(CUSTOS_EAMBIGUOUS,
+					"'%s' matches more than one item; give more digits (see custos verify or custos ls)",
+					spec);
+	const index_item *it = by_id.n ? &by_id.first : &by_sha.first;
+	return vault_load_item(v, it->id, it->seq, out);
+}
+
+/* ------------------------------------------------------------ listing */
+
+typedef struct foreach_state {
+	custos_vault *v;
+	custos_item_fn fn;
+	void *ud;
+} foreach_state;
+
+static int foreach_commit(const uint8_t oid[20], void *ud)
+{
+	foreach_state *s = ud;
+	event ev;
+	custody_commit cc;
+	int rc = vault_read_event(s->v, oid, &ev, &cc);
+	if (rc < 0)
+		return rc;
+	char hex[33];
+	for (size_t i = 0; rc == 0 && i < ev.n_items; i++) {
+		uint8_t *rec = NULL, *sig = NULL;
+		size_t rn, sn;
+		custos_item *it = NULL;
+		custos_hex(hex, ev.items[i].id, 16);
+		rc = custody_read_item(s->v->log, oid, hex, &rec, &rn, &sig, &sn);
+		if (rc == 0)
+			rc = item_from_bytes(s->v, oid, rec, rn, sig, sn,
+					     outcome_name(ev.items[i].outcome), &it);
+		if (rc == 0)
+			rc = s->fn(it, s->ud);
+		custos_item_free(it);
+		free(rec);
+		free(sig);
+	}
+	event_clear(&ev);
+	custody_commit_clear(&cc);
+	return rc;
+}
+
+int custos_items_foreach(custos_vault *v, custos_item_fn fn, void *ud)
+{
+	uint8_t head[20];
+	foreach_state s = {v, fn, ud};
+	int rc = custody_head(v->log, head);
+	return rc < 0 ? rc : custody_walk(v->log, head, foreach_commit, &s);
+}
+
+/* ------------------------------------------------------------ object bytes */
+
+int vault_locate(custos_vault *v, const uint8_t sha256[32], bool *loose, store_packed *packed,
+		 uint64_t *size)
+{
+	if (store_has_loose(v->store, sha256, size)) {
+		*loose = true;
+		return 0;
+	}
+	*loose = false;
+	int rc = index_find_packed(v->index, sha256, packed);
+	if (rc == 0 && size)
+		*size = packed->length;
+	if (rc == CUSTOS_ENOTFOUND) {
+		char hex[65];
+		custos_hex(hex, sha256, 32);
+		custos_error_set(rc, "object %s is missing from the store", hex);
+	}
+	return rc;
+}
+
+int custos_item_cat(custos_vault *v, const custos_item *item, int fd)
+{
+	bool loose;
+	store_packed loc;
+	int in = -1;
+	uint64_t off, len;
+	digest d;
+	digest_result dr;
+	int rc = vault_locate(v, item->rec.sha256, &loose, &loc, NULL);
+	if (rc == 0)
+		rc = store_open_read(v->store, item->rec.sha256, loose ? NULL : &loc, &in, &off, &len);
+	if (rc < 0)
+		return rc;
+	uint8_t *b = malloc(1 << 20);
+	if (!b || digest_init(&d, 0) < 0) {
+		free(b);
+		close(in);
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	}
+	while (rc == 0 && len > 0) {
+		size_t want = len < (1u << 20) ? (size_t)len : (1u << 20);
+		ssize_t r = pread(in, b, want, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? custos_error_errno(CUSTOS_ERROR, "cannot read object")
+				   : CUSTOS_CORRUPT("object is truncated");
+			break;
+		}
+		digest_update(&d, b, (size_t)r);
+		rc = fs_write_all(fd, b, (size_t)r, "the output");
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	if (rc == 0 && (rc = digest_final(&d, &dr)) == 0 &&
+	    (dr.bytes != item->rec.size || memcmp(dr.sha256, item->rec.sha256, 32) != 0))
+		rc = CUSTOS_CORRUPT("the stored bytes of item %s do not match its SHA-256", item->id_hex);
+	digest_free(&d);
+	free(b);
+	close(in);
+	return rc;
+}
+
+/* ------------------------------------------------------------ custody trail */
+
+typedef struct log_state {
+	custos_vault *v;
+	const char *item_hex;
+	uint8_t item_id[CUSTOS_ITEM_ID_LEN];
+	custos_event_fn fn;
+	void *ud;
+} log_state;
+
+static int log_commit(const uint8_t oid[20], void *ud)
+{
+	log_state *s = ud;
+	event ev;
+	custody_commit cc;
+	int rc = vault_read_event(s->v, oid, &ev, &cc);
+	if (rc < 0)
+		return rc;
+	custos_event_info info = {0};
+	info.seq = ev.seq;
+	info.time = ev.time;
+	snprintf(info.action, sizeof info.action, "%s", ev.action);
+	custos_hex(info.commit, oid, 20);
+	memcpy(info.custodian, ev.custodian, CUSTOS_KEYID_LEN);
+	info.source = ev.source;
+	info.note = ev.note;
+	for (size_t i = 0; i < ev.n_items; i++) {
+		if (ev.items[i].outcome == OUTCOME_DUPLICATE)
+			info.duplicates++;
+		else
+			info.stored++;
+	}
+	info.refused = ev.n_refused;
+	info.inputs = (const char *const *)ev.inputs;
+	info.n_inputs = ev.n_inputs;
+	/* An item's trail: the event that received it, and every event since that names it.
+	 * (Later event kinds — exports, analyses — name items too.) */
+	bool relevant = !s->item_hex || event_find_item(&ev, s->item_id);
+	if (relevant)
+		rc = s->fn(&info, s->ud);
+	event_clear(&ev);
+	custody_commit_clear(&cc);
+	return rc;
+}
+
+int custos_log_foreach(custos_vault *v, const char *item_hex, custos_event_fn fn, void *ud)
+{
+	uint8_t head[20];
+	log_state s = {v, item_hex, {0}, fn, ud};
+	if (item_hex && hex_decode(s.item_id, CUSTOS_ITEM_ID_LEN, item_hex, strlen(item_hex)) < 0)
+		return custos_error_set(CUSTOS_EINVALID, "bad item id %s", item_hex);
+	int rc = custody_head(v->log, head);
+	return rc < 0 ? rc : custody_walk(v->log, head, log_commit, &s);
+}

@@ -1,0 +1,598 @@
+/*
+ * record.c — see record.h. Layouts: FS §3 (escaping), §4 (item records), §5 (events,
+ * signature files).
+ */
+#include "record.h"
+
+#include "digest.h"
+
+#include <stdlib.h>
+
+/* ------------------------------------------------------------ escaping */
+
+static bool plain_byte(uint8_t c)
+{
+	return c >= 0x21 && c <= 0x7E && c != '%';
+}
+
+int esc_encode(buf *b, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < n; i++) {
+		if (plain_byte(p[i])) {
+			buf_putc(b, p[i]);
+		} else {
+			char e[3] = {'%', digits[p[i] >> 4], digits[p[i] & 15]};
+			buf_put(b, e, 3);
+		}
+	}
+	return buf_check(b);
+}
+
+static int upper_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int esc_decode(custos_bytes *out, const char *s, size_t n)
+{
+	uint8_t *p = malloc(n + 1);
+	size_t len = 0;
+	if (!p)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)s[i];
+		if (c == '%') {
+			if (n - i < 3) {
+				free(p);
+				return CUSTOS_CORRUPT("truncated %%-escape");
+			}
+			int h = upper_hex(s[i + 1]), l = upper_hex(s[i + 2]);
+			uint8_t v = (uint8_t)(h << 4 | l);
+			if (h < 0 || l < 0 || plain_byte(v)) {
+				free(p);
+				return CUSTOS_CORRUPT("non-canonical %%-escape");
+			}
+			p[len++] = v;
+			i += 2;
+		} else if (plain_byte(c)) {
+			p[len++] = c;
+		} else {
+			free(p);
+			return CUSTOS_CORRUPT("unescaped byte 0x%02x in a record value", c);
+		}
+	}
+	p[len] = '\0';
+	out->p = p;
+	out->n = len;
+	return 0;
+}
+
+/* ------------------------------------------------------------ line cursor */
+
+typedef struct cursor {
+	const char *p, *end;
+	const char *what; /* "item record" or "event", for messages */
+} cursor;
+
+/* Split the next line into label and value. */
+static int line_peek(const cursor *c, const char **label, size_t *ll, const char **val, size_t *vl,
+		     const char **next)
+{
+	if (c->p >= c->end)
+		return CUSTOS_ENOTFOUND;
+	const char *nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
+	if (!nl)
+		return CUSTOS_CORRUPT("%s: last line has no newline", c->what);
+	const char *sp = memchr(c->p, ' ', (size_t)(nl - c->p));
+	if (!sp)
+		return CUSTOS_CORRUPT("%s: line without a value", c->what);
+	*label = c->p;
+	*ll = (size_t)(sp - c->p);
+	*val = sp + 1;
+	*vl = (size_t)(nl - sp - 1);
+	*next = nl + 1;
+	return 0;
+}
+
+static bool peek_is(const cursor *c, const char *label)
+{
+	const char *l, *v, *nx;
+	size_t ll, vl;
+	return line_peek(c, &l, &ll, &v, &vl, &nx) == 0 && ll == strlen(label) &&
+	       memcmp(l, label, ll) == 0;
+}
+
+static int expect(cursor *c, const char *label, const char **val, size_t *vl)
+{
+	const char *l, *nx;
+	size_t ll;
+	int rc = line_peek(c, &l, &ll, val, vl, &nx);
+	if (rc == CUSTOS_ENOTFOUND)
+		return CUSTOS_CORRUPT("%s: missing '%s' line", c->what, label);
+	if (rc < 0)
+		return rc;
+	if (ll != strlen(label) || memcmp(l, label, ll) != 0)
+		return CUSTOS_CORRUPT("%s: expected '%s', found '%.*s'", c->what, label,
+				      (int)(ll > 40 ? 40 : ll), l);
+	c->p = nx;
+	return 0;
+}
+
+static int expect_hex(cursor *c, const char *label, uint8_t *out, size_t len)
+{
+	const char *v;
+	size_t vl;
+	int rc = expect(c, label, &v, &vl);
+	if (rc == 0 && hex_decode(out, len, v, vl) < 0)
+		rc = CUSTOS_CORRUPT("%s: bad hex in '%s'", c->what, label);
+	return rc;
+}
+
+static int expect_hexstr(cursor *c, const char *label, char *out, size_t len)
+{
+	const char *v;
+	size_t vl;
+	int rc = expect(c, label, &v, &vl);
+	if (rc == 0 && (vl != len || !is_lower_hex(v, vl)))
+		rc = CUSTOS_CORRUPT("%s: bad hex in '%s'", c->what, label);
+	if (rc == 0) {
+		memcpy(out, v, len);
+		out[len] = '\0';
+	}
+	return rc;
+}
+
+static int expect_u64(cursor *c, const char *label, uint64_t *out)
+{
+	const char *v;
+	size_t vl;
+	int rc = expect(c, label, &v, &vl);
+	if (rc == 0 && u64_parse(out, v, vl) < 0)
+		rc = CUSTOS_CORRUPT("%s: bad number in '%s'", c->what, label);
+	return rc;
+}
+
+static int expect_time(cursor *c, const char *label, int64_t *out)
+{
+	const char *v;
+	size_t vl;
+	int rc = expect(c, label, &v, &vl);
+	if (rc == 0 && time_parse(out, v, vl) < 0)
+		rc = CUSTOS_CORRUPT("%s: bad time in '%s'", c->what, label);
+	return rc;
+}
+
+static int expect_esc(cursor *c, const char *label, custos_bytes *out)
+{
+	const char *v;
+	size_t vl;
+	int rc = expect(c, label, &v, &vl);
+	if (rc == 0)
+		rc = esc_decode(out, v, vl);
+	return rc;
+}
+
+/* An escaped value that must also be printable text (mime, description). */
+static int expect_esc_str(cursor *c, const char *label, char **out)
+{
+	custos_bytes b = {0};
+	int rc = expect_esc(c, label, &b);
+	if (rc == 0 && memchr(b.p, '\0', b.n)) {
+		free(b.p);
+		return CUSTOS_CORRUPT("%s: NUL byte in '%s'", c->what, label);
+	}
+	*out = (char *)b.p;
+	return rc;
+}
+
+static void put_esc_line(buf *b, const char *label, const uint8_t *p, size_t n)
+{
+	buf_puts(b, label);
+	buf_putc(b, ' ');
+	esc_encode(b, p, n);
+	buf_putc(b, '\n');
+}
+
+static void put_hex_line(buf *b, const char *label, const uint8_t *p, size_t n)
+{
+	char hex[129];
+	custos_hex(hex, p, n);
+	buf_printf(b, "%s %s\n", label, hex);
+}
+
+static void put_time_line(buf *b, const char *label, int64_t t)
+{
+	char ts[21];
+	custos_time_format(ts, t);
+	buf_printf(b, "%s %s\n", label, ts);
+}
+
+/* ------------------------------------------------------------ item records */
+
+static const char *const kind_names[] = {"file", "symlink"};
+
+int record_encode(buf *b, const custos_record *r)
+{
+	buf_puts(b, "custos-item 1\n");
+	buf_printf(b, "vault %s\n", r->vault);
+	buf_printf(b, "seq %llu\n", (unsigned long long)r->seq);
+	buf_printf(b, "n %llu\n", (unsigned long long)r->n);
+	buf_printf(b, "kind %s\n", kind_names[r->kind == CUSTOS_KIND_SYMLINK]);
+	put_hex_line(b, "sha256", r->sha256, 32);
+	buf_printf(b, "size %llu\n", (unsigned long long)r->size);
+	put_esc_line(b, "name", r->name.p, r->name.n);
+	put_esc_line(b, "path", r->path.p, r->path.n);
+	if (r->source.n)
+		put_esc_line(b, "source", r->source.p, r->source.n);
+	if (r->kind == CUSTOS_KIND_SYMLINK)
+		put_esc_line(b, "target", r->target.p, r->target.n);
+	if (r->has_mtime)
+		buf_printf(b, "mtime %lld\n", (long long)r->mtime);
+	put_esc_line(b, "mime", (const uint8_t *)r->mime, strlen(r->mime));
+	put_esc_line(b, "description", (const uint8_t *)r->description, strlen(r->description));
+	if (r->ext_mismatch)
+		put_esc_line(b, "ext-mismatch", (const uint8_t *)r->ext_mismatch,
+			     strlen(r->ext_mismatch));
+	const char *extra[] = {r->md5, r->sha1, r->sha512, r->blake2b};
+	for (int i = 0; i < DIGEST_EXTRA_N; i++)
+		if (extra[i][0])
+			buf_printf(b, "%s %s\n", digest_extra_name(i), extra[i]);
+	put_time_line(b, "ingested", r->ingested);
+	put_hex_line(b, "custodian", r->custodian, CUSTOS_KEYID_LEN);
+	return buf_check(b);
+}
+
+void record_clear(custos_record *r)
+{
+	free(r->name.p);
+	free(r->path.p);
+	free(r->source.p);
+	free(r->target.p);
+	free(r->mime);
+	free(r->description);
+	free(r->ext_mismatch);
+	memset(r, 0, sizeof *r);
+}
+
+static int parse_kind(cursor *c, int *kind)
+{
+	const char *v;
+	size_t vl;
+	int rc = expect(c, "kind", &v, &vl);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < 2; i++)
+		if (vl == strlen(kind_names[i]) && memcmp(v, kind_names[i], vl) == 0) {
+			*kind = i;
+			return 0;
+		}
+	return CUSTOS_CORRUPT("item record: unknown kind '%.*s'", (int)(vl > 20 ? 20 : vl), v);
+}
+
+static int parse_record_fields(custos_record *r, cursor *c)
+{
+	const char *v;
+	size_t vl;
+	int rc;
+	if ((rc = expect(c, "custos-item", &v, &vl)) < 0)
+		return rc;
+	if (vl != 1 || v[0] != '1')
+		return CUSTOS_CORRUPT("item record: unsupported version");
+	if ((rc = expect_hexstr(c, "vault", r->vault, 2 * CUSTOS_VAULT_ID_LEN)) < 0 ||
+	    (rc = expect_u64(c, "seq", &r->seq)) < 0 || (rc = expect_u64(c, "n", &r->n)) < 0 ||
+	    (rc = parse_kind(c, &r->kind)) < 0 || (rc = expect_hex(c, "sha256", r->sha256, 32)) < 0 ||
+	    (rc = expect_u64(c, "size", &r->size)) < 0 || (rc = expect_esc(c, "name", &r->name)) < 0 ||
+	    (rc = expect_esc(c, "path", &r->path)) < 0)
+		return rc;
+	if (peek_is(c, "source") && (rc = expect_esc(c, "source", &r->source)) < 0)
+		return rc;
+	if (r->kind == CUSTOS_KIND_SYMLINK && (rc = expect_esc(c, "target", &r->target)) < 0)
+		return rc;
+	if (peek_is(c, "mtime")) {
+		if ((rc = expect(c, "mtime", &v, &vl)) < 0)
+			return rc;
+		if (i64_parse(&r->mtime, v, vl) < 0)
+			return CUSTOS_CORRUPT("item record: bad mtime");
+		r->has_mtime = 1;
+	}
+	if ((rc = expect_esc_str(c, "mime", &r->mime)) < 0 ||
+	    (rc = expect_esc_str(c, "description", &r->description)) < 0)
+		return rc;
+	if (peek_is(c, "ext-mismatch") && (rc = expect_esc_str(c, "ext-mismatch", &r->ext_mismatch)) < 0)
+		return rc;
+	char *extra[] = {r->md5, r->sha1, r->sha512, r->blake2b};
+	size_t extra_len[] = {32, 40, 128, 128};
+	for (int i = 0; i < DIGEST_EXTRA_N; i++)
+		if (peek_is(c, digest_extra_name(i)) &&
+		    (rc = expect_hexstr(c, digest_extra_name(i), extra[i], extra_len[i])) < 0)
+			return rc;
+	if ((rc = expect_time(c, "ingested", &r->ingested)) < 0 ||
+	    (rc = expect_hex(c, "custodian", r->custodian, CUSTOS_KEYID_LEN)) < 0)
+		return rc;
+	if (c->p != c->end)
+		return CUSTOS_CORRUPT("item record: unexpected line after 'custodian'");
+	return 0;
+}
+
+/* Strictness by construction: the bytes must be exactly what the encoder writes. */
+static int require_canonical(const custos_record *r, const uint8_t *p, size_t n)
+{
+	buf b;
+	buf_init(&b, RECORD_MAX + 1);
+	int rc = record_encode(&b, r);
+	if (rc == 0 && (b.n != n || memcmp(b.p, p, n) != 0))
+		rc = CUSTOS_CORRUPT("item record is not in canonical form");
+	buf_free(&b);
+	return rc;
+}
+
+int record_parse(custos_record *out, const uint8_t *p, size_t n)
+{
+	memset(out, 0, sizeof *out);
+	if (n > RECORD_MAX)
+		return CUSTOS_CORRUPT("item record larger than %u bytes", RECORD_MAX);
+	cursor c = {(const char *)p, (const char *)p + n, "item record"};
+	int rc = parse_record_fields(out, &c);
+	if (rc == 0)
+		rc = require_canonical(out, p, n);
+	if (rc < 0)
+		record_clear(out);
+	return rc;
+}
+
+int record_id(uint8_t id[CUSTOS_ITEM_ID_LEN], const uint8_t *p, size_t n)
+{
+	uint8_t h[32];
+	int rc = sha256_buf(h, p, n);
+	memcpy(id, h, CUSTOS_ITEM_ID_LEN);
+	return rc;
+}
+
+/* ------------------------------------------------------------ events */
+
+static const char *const outcome_names[] = {"stored", "duplicate"};
+
+int event_encode(buf *b, const event *e)
+{
+	buf_puts(b, "custos-event 1\n");
+	buf_printf(b, "vault %s\n", e->vault);
+	buf_printf(b, "seq %llu\n", (unsigned long long)e->seq);
+	put_hex_line(b, "prev", e->prev, 32);
+	put_time_line(b, "time", e->time);
+	put_hex_line(b, "custodian", e->custodian, CUSTOS_KEYID_LEN);
+	buf_printf(b, "action %s\n", e->action);
+	if (strcmp(e->action, "init") == 0) {
+		put_esc_line(b, "name", e->name.p, e->name.n);
+		char *pk = b64_encode(e->pubkey, 32);
+		if (!pk)
+			return CUSTOS_ERROR;
+		buf_printf(b, "pubkey %s\n", pk);
+		free(pk);
+		return buf_check(b);
+	}
+	if (e->source.n)
+		put_esc_line(b, "source", e->source.p, e->source.n);
+	if (e->note.n)
+		put_esc_line(b, "note", e->note.p, e->note.n);
+	for (size_t i = 0; i < e->n_inputs; i++)
+		buf_printf(b, "input %s\n", e->inputs[i]);
+	for (size_t i = 0; i < e->n_items; i++) {
+		char hex[33];
+		custos_hex(hex, e->items[i].id, CUSTOS_ITEM_ID_LEN);
+		buf_printf(b, "item %s %s\n", hex, outcome_names[e->items[i].outcome]);
+	}
+	for (size_t i = 0; i < e->n_refused; i++)
+		buf_printf(b, "refused %s %s\n", e->refused[i].reason, e->refused[i].path_esc);
+	return buf_check(b);
+}
+
+void event_clear(event *e)
+{
+	free(e->name.p);
+	free(e->source.p);
+	free(e->note.p);
+	for (size_t i = 0; i < e->n_inputs; i++)
+		free(e->inputs[i]);
+	free(e->inputs);
+	free(e->items);
+	for (size_t i = 0; i < e->n_refused; i++)
+		free(e->refused[i].path_esc);
+	free(e->refused);
+	memset(e, 0, sizeof *e);
+}
+
+/* Count the lines with this label from the cursor on (they are contiguous). */
+static size_t count_lines(const cursor *c, const char *label)
+{
+	cursor t = *c;
+	size_t n = 0;
+	const char *v;
+	size_t vl;
+	while (peek_is(&t, label) && expect(&t, label, &v, &vl) == 0)
+		n++;
+	return n;
+}
+
+static int parse_action_token(cursor *c, char out[32])
+{
+	const char *v;
+	size_t vl;
+	int rc = expect(c, "action", &v, &vl);
+	if (rc < 0)
+		return rc;
+	if (vl == 0 || vl >= 32)
+		return CUSTOS_CORRUPT("event: bad action");
+	for (size_t i = 0; i < vl; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || v[i] == '-'))
+			return CUSTOS_CORRUPT("event: bad action");
+	memcpy(out, v, vl);
+	out[vl] = '\0';
+	return 0;
+}
+
+static int parse_init_fields(event *e, cursor *c)
+{
+	const char *v;
+	size_t vl, got;
+	int rc = expect_esc(c, "name", &e->name);
+	if (rc == 0)
+		rc = expect(c, "pubkey", &v, &vl);
+	if (rc == 0 && (b64_decode(e->pubkey, 32, &got, v, vl) < 0 || got != 32))
+		rc = CUSTOS_CORRUPT("event: bad pubkey");
+	return rc;
+}
+
+static int parse_item_line(event_item *it, const char *v, size_t vl)
+{
+	if (vl < 33 || v[32] != ' ' || hex_decode(it->id, CUSTOS_ITEM_ID_LEN, v, 32) < 0)
+		return CUSTOS_CORRUPT("event: bad item line");
+	for (int k = 0; k < 2; k++)
+		if (vl - 33 == strlen(outcome_names[k]) && memcmp(v + 33, outcome_names[k], vl - 33) == 0) {
+			it->outcome = k;
+			return 0;
+		}
+	return CUSTOS_CORRUPT("event: bad item outcome");
+}
+
+static int parse_refused_line(event_refusal *r, const char *v, size_t vl)
+{
+	const char *sp = memchr(v, ' ', vl);
+	if (!sp || sp == v || (size_t)(sp - v) >= sizeof r->reason)
+		return CUSTOS_CORRUPT("event: bad refused line");
+	memcpy(r->reason, v, (size_t)(sp - v));
+	r->reason[sp - v] = '\0';
+	size_t pl = vl - (size_t)(sp - v) - 1;
+	custos_bytes check = {0};
+	int rc = esc_decode(&check, sp + 1, pl); /* validates the escaping */
+	free(check.p);
+	if (rc < 0)
+		return rc;
+	r->path_esc = xstrndup(sp + 1, pl);
+	return r->path_esc ? 0 : CUSTOS_ERROR;
+}
+
+static int parse_ingest_fields(event *e, cursor *c)
+{
+	const char *v;
+	size_t vl;
+	int rc = 0;
+	if (peek_is(c, "source") && (rc = expect_esc(c, "source", &e->source)) < 0)
+		return rc;
+	if (peek_is(c, "note") && (rc = expect_esc(c, "note", &e->note)) < 0)
+		return rc;
+	size_t ni = count_lines(c, "input");
+	e->inputs = xcalloc(ni, sizeof *e->inputs);
+	if (!e->inputs)
+		return CUSTOS_ERROR;
+	for (; e->n_inputs < ni; e->n_inputs++) {
+		expect(c, "input", &v, &vl);
+		custos_bytes check = {0};
+		if ((rc = esc_decode(&check, v, vl)) < 0)
+			return rc;
+		free(check.p);
+		if (!(e->inputs[e->n_inputs] = xstrndup(v, vl)))
+			return CUSTOS_ERROR;
+	}
+	size_t nit = count_lines(c, "item");
+	e->items = xcalloc(nit, sizeof *e->items);
+	if (!e->items)
+		return CUSTOS_ERROR;
+	for (; e->n_items < nit; e->n_items++) {
+		expect(c, "item", &v, &vl);
+		if ((rc = parse_item_line(&e->items[e->n_items], v, vl)) < 0)
+			return rc;
+	}
+	size_t nr = count_lines(c, "refused");
+	e->refused = xcalloc(nr, sizeof *e->refused);
+	if (!e->refused)
+		return CUSTOS_ERROR;
+	for (; e->n_refused < nr; e->n_refused++) {
+		expect(c, "refused", &v, &vl);
+		if ((rc = parse_refused_line(&e->refused[e->n_refused], v, vl)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int parse_event_fields(event *e, cursor *c)
+{
+	const char *v;
+	size_t vl;
+	int rc;
+	if ((rc = expect(c, "custos-event", &v, &vl)) < 0)
+		return rc;
+	if (vl != 1 || v[0] != '1')
+		return CUSTOS_CORRUPT("event: unsupported version");
+	if ((rc = expect_hexstr(c, "vault", e->vault, 2 * CUSTOS_VAULT_ID_LEN)) < 0 ||
+	    (rc = expect_u64(c, "seq", &e->seq)) < 0 || (rc = expect_hex(c, "prev", e->prev, 32)) < 0 ||
+	    (rc = expect_time(c, "time", &e->time)) < 0 ||
+	    (rc = expect_hex(c, "custodian", e->custodian, CUSTOS_KEYID_LEN)) < 0 ||
+	    (rc = parse_action_token(c, e->action)) < 0)
+		return rc;
+	if (strcmp(e->action, "init") == 0)
+		rc = parse_init_fields(e, c);
+	else if (strcmp(e->action, "ingest") == 0)
+		rc = parse_ingest_fields(e, c);
+	else
+		rc = CUSTOS_CORRUPT("event: unknown action '%s'", e->action);
+	if (rc == 0 && c->p != c->end)
+		rc = CUSTOS_CORRUPT("event: unexpected line '%.*s'", 40, c->p);
+	return rc;
+}
+
+int event_parse(event *out, const uint8_t *p, size_t n)
+{
+	memset(out, 0, sizeof *out);
+	cursor c = {(const char *)p, (const char *)p + n, "event"};
+	int rc = parse_event_fields(out, &c);
+	if (rc == 0) {
+		buf b;
+		buf_init(&b, EVENT_MAX);
+		rc = event_encode(&b, out);
+		if (rc == 0 && (b.n != n || memcmp(b.p, p, n) != 0))
+			rc = CUSTOS_CORRUPT("event is not in canonical form");
+		buf_free(&b);
+	}
+	if (rc < 0)
+		event_clear(out);
+	return rc;
+}
+
+const event_item *event_find_item(const event *e, const uint8_t id[CUSTOS_ITEM_ID_LEN])
+{
+	for (size_t i = 0; i < e->n_items; i++)
+		if (memcmp(e->items[i].id, id, CUSTOS_ITEM_ID_LEN) == 0)
+			return &e->items[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------ signature files */
+
+int sigfile_encode(buf *b, const uint8_t keyid[CUSTOS_KEYID_LEN], const uint8_t sig[64])
+{
+	char id[17];
+	custos_keyid_hex(id, keyid);
+	char *s = b64_encode(sig, 64);
+	if (!s)
+		return CUSTOS_ERROR;
+	buf_printf(b, "ed25519 %s %s\n", id, s);
+	free(s);
+	return buf_check(b);
+}
+
+int sigfile_parse(uint8_t keyid[CUSTOS_KEYID_LEN], uint8_t sig[64], const uint8_t *p, size_t n)
+{
+	const char *s = (const char *)p;
+	size_t got;
+	/* "ed25519 " + 16 hex + " " + 88 base64 + "\n" */
+	if (n != 8 + 16 + 1 + 88 + 1 || memcmp(s, "ed25519 ", 8) != 0 || s[24] != ' ' ||
+	    s[n - 1] != '\n' || hex_decode(keyid, CUSTOS_KEYID_LEN, s + 8, 16) < 0 ||
+	    b64_decode(sig, 64, &got, s + 25, 88) < 0 || got != 64)
+		return CUSTOS_CORRUPT("malformed signature file");
+	return 0;
+}

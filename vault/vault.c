@@ -1,0 +1,506 @@
+/*
+ * vault.c — see vault.h. The VAULT marker: FS §1.2.
+ */
+#include "vault.h"
+
+#include "digest.h"
+#include "fsutil.h"
+#include "keys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MARKER_MAX 8192
+
+int custos_global_init(void)
+{
+	if (sodium_init() < 0)
+		return custos_error_set(CUSTOS_ERROR, "cannot initialise libsodium");
+	if (git_libgit2_init() < 0)
+		return custos_error_set(CUSTOS_ERROR, "cannot initialise libgit2");
+	/* Durability of the custody log: libgit2 does not fsync unless told to. */
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+	/* A vault is one user's data; do not let ~/.gitconfig or /etc/gitconfig steer it. */
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, "");
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, "");
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, "");
+	return 0;
+}
+
+void custos_global_shutdown(void)
+{
+	git_libgit2_shutdown();
+}
+
+const custos_vault_info *custos_vault_get_info(const custos_vault *v)
+{
+	return &v->info;
+}
+
+const char *custos_vault_path(const custos_vault *v)
+{
+	return v->dir;
+}
+
+/* ------------------------------------------------------------ marker */
+
+static int marker_encode(buf *b, const custos_vault_info *info)
+{
+	char ts[21];
+	char *pk = b64_encode(info->owner.pk, 32);
+	if (!pk)
+		return CUSTOS_ERROR;
+	custos_time_format(ts, info->created);
+	buf_printf(b, "custos-vault 1\nid %s\nname ", info->id);
+	esc_encode(b, (const uint8_t *)info->name, strlen(info->name));
+	buf_printf(b, "\ncreated %s\nowner %s\n", ts, pk);
+	free(pk);
+	return buf_check(b);
+}
+
+static int marker_field(const char **p, const char *end, const char *label, const char **val,
+			size_t *vl)
+{
+	size_t ll = strlen(label);
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	if (!nl || (size_t)(nl - *p) < ll + 1 || memcmp(*p, label, ll) != 0 || (*p)[ll] != ' ')
+		return CUSTOS_CORRUPT("VAULT marker: expected '%s'", label);
+	*val = *p + ll + 1;
+	*vl = (size_t)(nl - *val);
+	*p = nl + 1;
+	return 0;
+}
+
+static int marker_parse(custos_vault_info *info, const uint8_t *text, size_t n)
+{
+	const char *p = (const char *)text, *end = p + n, *v;
+	size_t vl, got;
+	uint8_t pk[32];
+	custos_bytes name = {0};
+	int rc;
+	memset(info, 0, sizeof *info);
+	if (n < 15 || memcmp(p, "custos-vault 1\n", 15) != 0)
+		return CUSTOS_CORRUPT("not a custos vault marker (or an unsupported version)");
+	p += 15;
+	info->format_version = 1;
+	if ((rc = marker_field(&p, end, "id", &v, &vl)) < 0)
+		return rc;
+	if (vl != 32 || !is_lower_hex(v, vl))
+		return CUSTOS_CORRUPT("VAULT marker: bad id");
+	memcpy(info->id, v, 32);
+	if ((rc = marker_field(&p, end, "name", &v, &vl)) < 0 || (rc = esc_decode(&name, v, vl)) < 0)
+		return rc;
+	info->name = (char *)name.p;
+	if ((rc = marker_field(&p, end, "created", &v, &vl)) < 0)
+		return rc;
+	if (time_parse(&info->created, v, vl) < 0)
+		return CUSTOS_CORRUPT("VAULT marker: bad time");
+	if ((rc = marker_field(&p, end, "owner", &v, &vl)) < 0)
+		return rc;
+	if (b64_decode(pk, 32, &got, v, vl) < 0 || got != 32)
+		return CUSTOS_CORRUPT("VAULT marker: bad owner key");
+	custos_pubkey_from_raw(&info->owner, pk);
+	if (p != end)
+		return CUSTOS_CORRUPT("VAULT marker: trailing data");
+	return 0;
+}
+
+int custos_vault_detect(const char *dir)
+{
+	char *p = path_join(dir, "VAULT");
+	struct stat st;
+	int r = p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+	free(p);
+	return r;
+}
+
+/* ------------------------------------------------------------ open and close */
+
+void custos_vault_close(custos_vault *v)
+{
+	if (!v)
+		return;
+	custody_close(v->log);
+	index_close(v->index);
+	store_close(v->store);
+	if (v->lock_fd >= 0)
+		close(v->lock_fd);
+	free(v->info.name);
+	free(v->dir);
+	free(v);
+}
+
+static int lock_vault(custos_vault *v, bool exclusive)
+{
+	v->lock_fd = open(v->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (v->lock_fd < 0)
+		return custos_error_errno(CUSTOS_ERROR, "cannot open vault %s", v->dir);
+	if (flock(v->lock_fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			return custos_error_set(CUSTOS_ELOCKED,
+						"vault %s is in use by another custos process%s", v->dir,
+						exclusive ? "" : " that is writing to it");
+		return custos_error_errno(CUSTOS_ERROR, "cannot lock vault %s", v->dir);
+	}
+	return 0;
+}
+
+static int read_marker(custos_vault *v)
+{
+	char *path = path_join(v->dir, "VAULT");
+	uint8_t *text = NULL;
+	size_t n = 0;
+	if (!path)
+		return CUSTOS_ERROR;
+	int rc = fs_read_file(&text, &n, path, MARKER_MAX);
+	if (rc == CUSTOS_ENOTFOUND)
+		rc = custos_error_set(CUSTOS_ENOTFOUND, "%s is not a custos vault (no VAULT file)", v->dir);
+	if (rc == 0 && (rc = marker_parse(&v->info, text, n)) < 0)
+		custos_error_wrap(rc, "%s", path);
+	free(text);
+	free(path);
+	return rc;
+}
+
+void vault_set_head(custos_vault *v, const uint8_t head[20], uint64_t events)
+{
+	custos_hex(v->info.head, head, 20);
+	v->info.events = events;
+}
+
+static int open_parts(custos_vault *v)
+{
+	char *git = path_join(v->dir, "custody.git"), *ix = path_join(v->dir, "index");
+	int rc = git && ix ? 0 : CUSTOS_ERROR;
+	if (rc == 0)
+		rc = store_open(&v->store, v->dir);
+	if (rc == 0)
+		rc = custody_open(&v->log, git, v->writable);
+	if (rc == 0)
+		rc = index_open(&v->index, ix);
+	free(git);
+	free(ix);
+	return rc;
+}
+
+int custos_vault_open(custos_vault **out, const char *dir, int mode)
+{
+	custos_vault *v = xcalloc(1, sizeof *v);
+	*out = NULL;
+	if (!v)
+		return CUSTOS_ERROR;
+	v->lock_fd = -1;
+	v->writable = mode == CUSTOS_OPEN_WRITE;
+	v->dir = xstrdup(dir);
+	int rc = v->dir ? 0 : CUSTOS_ERROR;
+	if (rc == 0)
+		rc = read_marker(v);
+	if (rc == 0)
+		rc = lock_vault(v, v->writable);
+	if (rc == 0)
+		rc = open_parts(v);
+	if (rc == 0)
+		rc = vault_sync_index(v, false);
+	if (rc < 0) {
+		custos_vault_close(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------ index synchronisation */
+
+typedef struct sync_state {
+	custos_vault *v;
+	index_update u;
+	size_t cap_items;
+	int rc;
+} sync_state;
+
+static int sync_push_item(sync_state *s, const custos_record *r, const uint8_t id[16])
+{
+	if (s->u.n_items == s->cap_items) {
+		size_t cap = s->cap_items ? 2 * s->cap_items : 1024;
+		index_item *p = realloc(s->u.items, cap * sizeof *p);
+		if (!p)
+			return custos_error_set(CUSTOS_ERROR, "out of memory");
+		s->u.items = p;
+		s->cap_items = cap;
+	}
+	index_item *it = &s->u.items[s->u.n_items++];
+	memcpy(it->sha256, r->sha256, 32);
+	memcpy(it->id, id, 16);
+	it->seq = r->seq;
+	return 0;
+}
+
+static int sync_one_commit(const uint8_t oid[20], void *ud)
+{
+	sync_state *s = ud;
+	event ev;
+	custody_commit cc;
+	int rc = vault_read_event(s->v, oid, &ev, &cc);
+	if (rc < 0)
+		return rc;
+	index_event *e = realloc(s->u.events, (s->u.n_events + 1) * sizeof *e);
+	if (!e) {
+		rc = custos_error_set(CUSTOS_ERROR, "out of memory");
+		goto done;
+	}
+	s->u.events = e;
+	memcpy(e[s->u.n_events].commit, oid, 20);
+	sha256_buf(e[s->u.n_events].event_sha, cc.event, cc.event_len);
+	s->u.n_events++;
+	char hex[33];
+	for (size_t i = 0; rc == 0 && i < ev.n_items; i++) {
+		uint8_t *rec = NULL, *sig = NULL;
+		size_t rn, sn;
+		custos_record r;
+		custos_hex(hex, ev.items[i].id, 16);
+		rc = custody_read_item(s->v->log, oid, hex, &rec, &rn, &sig, &sn);
+		if (rc == 0 && (rc = record_parse(&r, rec, rn)) == 0) {
+			rc = sync_push_item(s, &r, ev.items[i].id);
+			record_clear(&r);
+		}
+		free(rec);
+		free(sig);
+	}
+done:
+	event_clear(&ev);
+	custody_commit_clear(&cc);
+	return rc;
+}
+
+static int sync_pack_cb(const store_packed *m, const char *name, void *ud)
+{
+	(void)name;
+	sync_state *s = ud;
+	store_packed *p = realloc(s->u.packed, (s->u.n_packed + 1) * sizeof *p);
+	if (!p)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	s->u.packed = p;
+	p[s->u.n_packed++] = *m;
+	return 0;
+}
+
+/* Packs the index does not know: written by an ingest that crashed before its commit, or
+ * everything after a rebuild. Their objects are held, so ingest must see them. */
+static int sync_packs(sync_state *s)
+{
+	uint8_t(*packs)[32] = NULL;
+	size_t n = 0;
+	int rc = store_list_packs(s->v->store, &packs, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (!index_has_pack(s->v->index, packs[i]))
+			rc = store_pack_members(s->v->store, packs[i], sync_pack_cb, s);
+	free(packs);
+	return rc;
+}
+
+static int lock_index(custos_vault *v, int *fd)
+{
+	char *p = path_join(v->dir, "index");
+	*fd = p ? open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	int rc = *fd >= 0 && flock(*fd, LOCK_EX) == 0
+			 ? 0
+			 : custos_error_errno(CUSTOS_ERROR, "cannot lock the index of %s", v->dir);
+	free(p);
+	return rc;
+}
+
+static int reopen_index(custos_vault *v)
+{
+	char *p = path_join(v->dir, "index");
+	if (!p)
+		return CUSTOS_ERROR;
+	index_close(v->index);
+	v->index = NULL;
+	int rc = index_open(&v->index, p);
+	free(p);
+	return rc;
+}
+
+int vault_sync_index(custos_vault *v, bool full_rebuild)
+{
+	uint8_t head[20], ihead[20], zero[20] = {0};
+	int lockfd = -1;
+	sync_state s = {.v = v};
+	int rc = custody_head(v->log, head);
+	if (rc < 0)
+		return custos_error_wrap(rc, "vault %s", v->dir);
+	/* Another process may have caught the index up while we waited for the lock. */
+	if ((rc = lock_index(v, &lockfd)) < 0 || (rc = reopen_index(v)) < 0)
+		goto done;
+	index_head(v->index, ihead);
+	if (full_rebuild || memcmp(ihead, zero, 20) == 0) {
+		if ((rc = index_reset(v->index)) < 0)
+			goto done;
+		rc = custody_walk(v->log, head, sync_one_commit, &s);
+	} else if (memcmp(ihead, head, 20) != 0) {
+		rc = custody_walk_since(v->log, head, ihead, sync_one_commit, &s);
+		if (rc == CUSTOS_ENOTFOUND) {
+			/* The index follows a history that is not ours: start again. */
+			free(s.u.items);
+			free(s.u.events);
+			memset(&s.u, 0, sizeof s.u);
+			s.cap_items = 0;
+			if ((rc = index_reset(v->index)) == 0)
+				rc = custody_walk(v->log, head, sync_one_commit, &s);
+		}
+	}
+	if (rc == 0)
+		rc = sync_packs(&s);
+	memcpy(s.u.head, head, 20);
+	if (rc == 0 && (s.u.n_events || s.u.n_packed || memcmp(ihead, head, 20) != 0))
+		rc = index_apply(v->index, &s.u);
+	if (rc == 0)
+		vault_set_head(v, head, index_event_count(v->index));
+done:
+	if (lockfd >= 0)
+		close(lockfd);
+	free(s.u.items);
+	free(s.u.events);
+	free(s.u.packed);
+	return rc;
+}
+
+/* ------------------------------------------------------------ init */
+
+static int dir_is_empty_or_new(const char *dir)
+{
+	if (mkdir(dir, 0755) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return custos_error_errno(CUSTOS_ERROR, "cannot create %s", dir);
+	char *p = path_join(dir, "VAULT");
+	struct stat st;
+	int exists = p && stat(p, &st) == 0;
+	free(p);
+	if (exists)
+		return custos_error_set(CUSTOS_EEXISTS, "%s is already a vault", dir);
+	char *probe = path_join(dir, "custody.git");
+	exists = probe && stat(probe, &st) == 0;
+	free(probe);
+	if (exists)
+		return custos_error_set(CUSTOS_EEXISTS,
+					"%s holds a half-created vault; remove it or choose another directory",
+					dir);
+	return 0;
+}
+
+static int genesis(custos_vault *v, const custos_key *key)
+{
+	event ev = {0};
+	buf eb, sb;
+	uint8_t sig[64], head[20], evsha[32];
+	custody_txn *t = NULL;
+	buf_init(&eb, EVENT_MAX);
+	buf_init(&sb, 1024);
+	memcpy(ev.vault, v->info.id, sizeof ev.vault);
+	ev.time = v->info.created;
+	memcpy(ev.custodian, v->info.owner.id, CUSTOS_KEYID_LEN);
+	strcpy(ev.action, "init");
+	ev.name.p = (uint8_t *)v->info.name;
+	ev.name.n = strlen(v->info.name);
+	memcpy(ev.pubkey, v->info.owner.pk, 32);
+	int rc = event_encode(&eb, &ev);
+	if (rc == 0)
+		rc = key_sign(sig, key, eb.p, eb.n);
+	if (rc == 0)
+		rc = sigfile_encode(&sb, v->info.owner.id, sig);
+	if (rc == 0)
+		rc = custody_txn_begin(&t, v->log);
+	if (rc == 0) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "init: vault %s\n\ncustos-vault: %s\ncustos-seq: 0\n",
+			 v->info.id, v->info.id);
+		rc = custody_txn_commit(t, key, eb.p, eb.n, sb.p, sb.n, msg, ev.time, NULL, head);
+	}
+	if (rc == 0 && (rc = sha256_buf(evsha, eb.p, eb.n)) == 0) {
+		index_event ie;
+		memcpy(ie.commit, head, 20);
+		memcpy(ie.event_sha, evsha, 32);
+		index_update u = {.events = &ie, .n_events = 1};
+		memcpy(u.head, head, 20);
+		rc = index_apply(v->index, &u);
+		vault_set_head(v, head, 1);
+	}
+	buf_free(&eb);
+	buf_free(&sb);
+	return rc;
+}
+
+static int write_marker(custos_vault *v)
+{
+	buf b;
+	buf_init(&b, MARKER_MAX);
+	char *path = path_join(v->dir, "VAULT");
+	int rc = path ? marker_encode(&b, &v->info) : CUSTOS_ERROR;
+	if (rc == 0)
+		rc = fs_atomic_write(path, b.p, b.n, 0444, true);
+	buf_free(&b);
+	free(path);
+	return rc;
+}
+
+int custos_vault_init(custos_vault **out, const char *dir, const char *name, const custos_key *key)
+{
+	uint8_t id[CUSTOS_VAULT_ID_LEN];
+	*out = NULL;
+	int rc = dir_is_empty_or_new(dir);
+	if (rc < 0)
+		return rc;
+	custos_vault *v = xcalloc(1, sizeof *v);
+	if (!v)
+		return CUSTOS_ERROR;
+	v->lock_fd = -1;
+	v->writable = true;
+	v->dir = xstrdup(dir);
+	randombytes_buf(id, sizeof id);
+	custos_hex(v->info.id, id, sizeof id);
+	v->info.name = xstrdup(name);
+	v->info.created = now_utc();
+	v->info.owner = *custos_key_public(key);
+	v->info.format_version = 1;
+	char *git = path_join(dir, "custody.git");
+	rc = v->dir && v->info.name && git ? 0 : CUSTOS_ERROR;
+	if (rc == 0)
+		rc = lock_vault(v, true);
+	if (rc == 0)
+		rc = store_create_layout(dir);
+	if (rc == 0)
+		rc = custody_create(git);
+	if (rc == 0)
+		rc = open_parts(v);
+	if (rc == 0)
+		rc = genesis(v, key);
+	/* The marker comes last: a directory without it is not a vault, so a crash during init
+	 * never leaves something that looks like one. */
+	if (rc == 0)
+		rc = write_marker(v);
+	if (rc == 0)
+		rc = fs_fsync_dir(dir);
+	free(git);
+	if (rc < 0) {
+		custos_vault_close(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+int custos_vault_reindex(custos_vault *v)
+{
+	if (!v->writable)
+		return custos_error_set(CUSTOS_EINVALID, "vault opened read-only");
+	return vault_sync_index(v, true);
+}

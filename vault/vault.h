@@ -1,0 +1,38 @@
+/*
+ * vault — a vault directory (FS §1): the VAULT marker, the object store, the custody log
+ * and the derived index, opened together. Writers hold an exclusive lock on the vault
+ * directory; the index is brought up to date with the custody log on every open.
+ */
+#ifndef CUSTOS_VAULT_H
+#define CUSTOS_VAULT_H
+
+#include "common.h"
+#include "custody.h"
+#include "index.h"
+#include "record.h"
+#include "store.h"
+
+struct custos_vault {
+	char *dir;
+	custos_vault_info info;
+	bool writable;
+	int lock_fd;
+	store *store;
+	vindex *index;
+	custody *log;
+};
+
+/* Load the item with this id, received by event seq. */
+int vault_load_item(custos_vault *v, const uint8_t id[CUSTOS_ITEM_ID_LEN], uint64_t seq,
+		    custos_item **out);
+/* Read and parse the event of a commit. */
+int vault_read_event(custos_vault *v, const uint8_t commit[20], event *ev, custody_commit *cc);
+/* Bring the index up to date with custody.git (and with packs it does not know). */
+int vault_sync_index(custos_vault *v, bool full_rebuild);
+/* Where an object is: *loose set when it is a loose file; else *packed filled in. */
+int vault_locate(custos_vault *v, const uint8_t sha256[32], bool *loose, store_packed *packed,
+		 uint64_t *size);
+/* Record the new head after a commit. */
+void vault_set_head(custos_vault *v, const uint8_t head[20], uint64_t events);
+
+#endif

@@ -1,0 +1,716 @@
+/*
+ * verify.c — exhibit verification and fsck. Both walk the custody log from its first
+ * event and check every link of the chain (FS §8): event syntax, sequence numbers, the
+ * SHA-256 chain of events, times, custodian, event and commit signatures, tree shape.
+ * fsck then checks every item record and every object, and names each problem it finds.
+ */
+#include "digest.h"
+#include "fsutil.h"
+#include "keys.h"
+#include "sshsig.h"
+#include "vault.h"
+
+#include <dirent.h>
+#include <sodium.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct checker {
+	custos_vault *v;
+	custos_pubkey trust;
+	const custos_fsck_opts *o; /* NULL when verifying exhibits */
+	uint64_t seq;              /* the next expected sequence number */
+	uint8_t prev_event[32];
+	uint8_t prev_commit[20];
+	int64_t prev_time;
+	uint64_t problems, items, objects, bytes;
+	bool chain_broken;
+	bool *commit_ok; /* per seq: the commit's own checks passed */
+	size_t cap_ok;
+	bool check_items; /* fsck: every record and object */
+	uint8_t *io;
+} checker;
+
+static void problem(checker *c, const char *kind, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void problem(checker *c, const char *kind, const char *where, const char *fmt, ...)
+{
+	char detail[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	c->problems++;
+	if (c->o && c->o->on_problem) {
+		custos_problem p = {kind, where, detail};
+		c->o->on_problem(&p, c->o->ud);
+	}
+}
+
+static void note(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(checker *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (c->o && c->o->on_note)
+		c->o->on_note(msg, c->o->ud);
+}
+
+/* ------------------------------------------------------------ objects */
+
+static int hash_range(checker *c, int fd, uint64_t off, uint64_t len, uint8_t sha[32])
+{
+	digest d;
+	digest_result dr;
+	int rc = digest_init(&d, 0);
+	while (rc == 0 && len > 0) {
+		size_t want = len < (1u << 20) ? (size_t)len : (1u << 20);
+		ssize_t r = pread(fd, c->io, want, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? custos_error_errno(CUSTOS_ERROR, "read failed")
+				   : custos_error_set(CUSTOS_EINTEGRITY, "file is truncated");
+			break;
+		}
+		rc = digest_update(&d, c->io, (size_t)r);
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	if (rc == 0 && (rc = digest_final(&d, &dr)) == 0)
+		memcpy(sha, dr.sha256, 32);
+	digest_free(&d);
+	c->bytes += dr.bytes;
+	return rc;
+}
+
+/* The object a record names exists with the record's size (and, with --full, bytes). */
+static void check_object(checker *c, const custos_record *r, const char *where)
+{
+	bool loose;
+	store_packed loc;
+	uint64_t size = 0;
+	char hex[65];
+	custos_hex(hex, r->sha256, 32);
+	if (vault_locate(c->v, r->sha256, &loose, &loc, &size) < 0) {
+		problem(c, "missing-object", where, "object %s is not in the store", hex);
+		return;
+	}
+	if (size != r->size)
+		problem(c, "size-mismatch", where, "object %s has %llu bytes, the record says %llu", hex,
+			(unsigned long long)size, (unsigned long long)r->size);
+}
+
+/* ------------------------------------------------------------ items of one event */
+
+typedef struct index_probe {
+	const custos_record *r;
+	bool found;
+} index_probe;
+
+static int probe_cb(const index_item *it, void *ud)
+{
+	index_probe *p = ud;
+	if (it->seq == p->r->seq && memcmp(it->sha256, p->r->sha256, 32) == 0)
+		p->found = true;
+	return 0;
+}
+
+/* The derived index must know the item, or lookups would miss it. */
+static void check_indexed(checker *c, const custos_record *r, const uint8_t id[16],
+			  const char *where)
+{
+	char hex[33];
+	index_probe p = {r, false};
+	custos_hex(hex, id, 16);
+	index_items_by_id(c->v->index, hex, probe_cb, &p);
+	if (!p.found)
+		problem(c, "index-mismatch", where,
+			"the derived index does not list this item; rebuild it with 'custos reindex'");
+}
+
+static void check_record(checker *c, const event *ev, size_t i, const uint8_t commit[20])
+{
+	char hex[33], where[128];
+	uint8_t *rec = NULL, *sig = NULL, id[16], keyid[8], s[64];
+	size_t rn, sn;
+	custos_record r;
+	custos_hex(hex, ev->items[i].id, 16);
+	snprintf(where, sizeof where, "item %s (event %llu)", hex, (unsigned long long)ev->seq);
+	c->items++;
+	if (custody_read_item(c->v->log, commit, hex, &rec, &rn, &sig, &sn) < 0) {
+		problem(c, "missing-record", where, "%s", custos_error_last());
+		return;
+	}
+	if (record_parse(&r, rec, rn) < 0) {
+		problem(c, "bad-record", where, "%s", custos_error_last());
+		goto done;
+	}
+	record_id(id, rec, rn);
+	if (memcmp(id, ev->items[i].id, 16) != 0)
+		problem(c, "bad-record", where, "the record's bytes do not hash to its id");
+	if (sigfile_parse(keyid, s, sig, sn) < 0 || pubkey_verify(&c->trust, s, rec, rn) < 0)
+		problem(c, "bad-signature", where, "the record signature does not verify with key %s",
+			"of the custodian");
+	if (strcmp(r.vault, ev->vault) != 0 || r.seq != ev->seq || r.n != i ||
+	    memcmp(r.custodian, ev->custodian, 8) != 0 || r.ingested != ev->time)
+		problem(c, "bad-record", where,
+			"the record's vault, event, position, custodian or time disagree with its event");
+	check_object(c, &r, where);
+	check_indexed(c, &r, ev->items[i].id, where);
+	record_clear(&r);
+done:
+	free(rec);
+	free(sig);
+}
+
+static void check_items(checker *c, const event *ev, const custody_commit *cc)
+{
+	char where[64];
+	snprintf(where, sizeof where, "event %llu", (unsigned long long)ev->seq);
+	if (cc->n_item_entries != 2 * ev->n_items)
+		problem(c, "unlisted-entry", where,
+			"the commit holds %zu item files, the event lists %zu items (%zu expected)",
+			cc->n_item_entries, ev->n_items, 2 * ev->n_items);
+	for (size_t i = 0; i < ev->n_items; i++)
+		check_record(c, ev, i, cc->oid);
+}
+
+/* ------------------------------------------------------------ one event of the chain */
+
+static bool check_commit_signature(checker *c, const custody_commit *cc, const char *where)
+{
+	custos_pubkey signer;
+	if (!cc->gpgsig) {
+		problem(c, "bad-commit-signature", where, "the commit is not signed");
+		return false;
+	}
+	if (sshsig_verify(&signer, cc->gpgsig, cc->gpgsig_len, "git", cc->signed_data,
+			  cc->signed_len) < 0) {
+		problem(c, "bad-commit-signature", where, "%s", custos_error_last());
+		return false;
+	}
+	if (!pubkey_equal(&signer, &c->trust)) {
+		char id[17];
+		custos_keyid_hex(id, signer.id);
+		problem(c, "wrong-key", where, "the commit is signed by key %s, not the custodian's", id);
+		return false;
+	}
+	return true;
+}
+
+static bool check_event_signature(checker *c, const custody_commit *cc, const char *where)
+{
+	uint8_t keyid[8], sig[64];
+	if (sigfile_parse(keyid, sig, cc->event_sig, cc->event_sig_len) < 0 ||
+	    pubkey_verify(&c->trust, sig, cc->event, cc->event_len) < 0) {
+		problem(c, "bad-signature", where, "the event signature does not verify with the custodian's key");
+		return false;
+	}
+	return true;
+}
+
+static bool check_genesis(checker *c, const event *ev, const char *where)
+{
+	const custos_vault_info *info = &c->v->info;
+	bool ok = true;
+	if (strcmp(ev->action, "init") != 0) {
+		problem(c, "broken-chain", where, "the first event is '%s', not 'init'", ev->action);
+		return false;
+	}
+	if (sodium_memcmp(ev->pubkey, c->trust.pk, 32) != 0) {
+		problem(c, "wrong-key", where, "the vault was created by another key");
+		ok = false;
+	}
+	if (strcmp(ev->vault, info->id) != 0 || ev->time != info->created ||
+	    ev->name.n != strlen(info->name) || memcmp(ev->name.p, info->name, ev->name.n) != 0 ||
+	    !pubkey_equal(&info->owner, &c->trust)) {
+		problem(c, "bad-marker", "VAULT", "the VAULT marker disagrees with the first custody event");
+		ok = false;
+	}
+	return ok;
+}
+
+static bool check_links(checker *c, const event *ev, const custody_commit *cc, const char *where)
+{
+	bool ok = true;
+	uint8_t zero[32] = {0};
+	if (ev->seq != c->seq) {
+		problem(c, "broken-chain", where, "sequence number %llu where %llu was expected",
+			(unsigned long long)ev->seq, (unsigned long long)c->seq);
+		ok = false;
+	}
+	if (memcmp(ev->prev, c->seq ? c->prev_event : zero, 32) != 0) {
+		problem(c, "broken-chain", where, "'prev' is not the SHA-256 of the previous event");
+		ok = false;
+	}
+	if ((c->seq == 0) != (cc->n_parents == 0) ||
+	    (c->seq && memcmp(cc->parent, c->prev_commit, 20) != 0)) {
+		problem(c, "broken-chain", where, "the commit's parent is not the previous event's commit");
+		ok = false;
+	}
+	if (strcmp(ev->vault, c->v->info.id) != 0) {
+		problem(c, "broken-chain", where, "the event belongs to vault %s", ev->vault);
+		ok = false;
+	}
+	if (c->seq && ev->time < c->prev_time) {
+		problem(c, "time-order", where, "the event is dated before its predecessor");
+		ok = false;
+	}
+	if (cc->time != ev->time) {
+		problem(c, "broken-chain", where, "the commit time differs from the event time");
+		ok = false;
+	}
+	if (memcmp(ev->custodian, c->trust.id, 8) != 0) {
+		problem(c, "wrong-key", where, "the event names another custodian");
+		ok = false;
+	}
+	if (c->seq && strcmp(ev->action, "init") == 0) {
+		problem(c, "broken-chain", where, "a second 'init' event");
+		ok = false;
+	}
+	return ok;
+}
+
+static void mark_commit(checker *c, uint64_t seq, bool ok)
+{
+	if (seq >= c->cap_ok) {
+		size_t cap = c->cap_ok ? 2 * c->cap_ok : 256;
+		while (cap <= seq)
+			cap *= 2;
+		bool *p = realloc(c->commit_ok, cap);
+		if (!p)
+			return;
+		memset(p + c->cap_ok, 0, cap - c->cap_ok);
+		c->commit_ok = p;
+		c->cap_ok = cap;
+	}
+	c->commit_ok[seq] = ok;
+}
+
+static int check_commit(const uint8_t oid[20], void *ud)
+{
+	checker *c = ud;
+	char hex[41], where[96];
+	custos_hex(hex, oid, 20);
+	snprintf(where, sizeof where, "commit %s (event %llu)", hex, (unsigned long long)c->seq);
+	custody_commit cc;
+	event ev;
+	if (custody_read_commit(c->v->log, oid, &cc) < 0) {
+		problem(c, "bad-event", where, "%s", custos_error_last());
+		c->chain_broken = true;
+		mark_commit(c, c->seq++, false);
+		return 0;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < cc.n_extra; i++) {
+		problem(c, "unlisted-entry", where, "unexpected entry '%s' in the commit tree", cc.extra[i]);
+		ok = false;
+	}
+	ok &= check_commit_signature(c, &cc, where);
+	ok &= check_event_signature(c, &cc, where);
+	if (event_parse(&ev, cc.event, cc.event_len) < 0) {
+		problem(c, "bad-event", where, "%s", custos_error_last());
+		ok = false;
+	} else {
+		ok &= check_links(c, &ev, &cc, where);
+		if (c->seq == 0)
+			ok &= check_genesis(c, &ev, where);
+		if (c->check_items)
+			check_items(c, &ev, &cc);
+		c->prev_time = ev.time;
+		event_clear(&ev);
+	}
+	if (!ok)
+		c->chain_broken = true;
+	sha256_buf(c->prev_event, cc.event, cc.event_len);
+	memcpy(c->prev_commit, oid, 20);
+	mark_commit(c, c->seq++, ok);
+	custody_commit_clear(&cc);
+	return 0;
+}
+
+static int walk_chain(checker *c)
+{
+	uint8_t head[20];
+	int rc = custody_head(c->v->log, head);
+	if (rc < 0) {
+		problem(c, "broken-chain", "custody.git", "%s", custos_error_last());
+		c->chain_broken = true;
+		return 0;
+	}
+	rc = custody_walk(c->v->log, head, check_commit, c);
+	if (rc < 0) {
+		problem(c, "broken-chain", "custody.git", "%s", custos_error_last());
+		c->chain_broken = true;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ the store */
+
+static bool name_is_hex(const char *s, size_t n)
+{
+	return strlen(s) == n && is_lower_hex(s, n);
+}
+
+static void check_loose_dir(checker *c, const char *dir, const char *sub)
+{
+	DIR *d = opendir(dir);
+	char where[4200];
+	if (!d) {
+		problem(c, "bad-store", dir, "cannot list: %s", strerror(errno));
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(where, sizeof where, "objects/%s/%s", sub, de->d_name);
+		uint8_t sha[32], got[32];
+		struct stat st;
+		char *path = path_join(dir, de->d_name);
+		if (!path)
+			break;
+		if (!name_is_hex(de->d_name, 64) || strncmp(de->d_name, sub, 2) != 0 ||
+		    lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			problem(c, "stray-file", where, "not an object name or not a regular file");
+			free(path);
+			continue;
+		}
+		hex_decode(sha, 32, de->d_name, 64);
+		c->objects++;
+		if (c->o->full) {
+			int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0 || hash_range(c, fd, 0, (uint64_t)st.st_size, got) < 0)
+				problem(c, "unreadable-object", where, "%s", custos_error_last());
+			else if (memcmp(got, sha, 32) != 0)
+				problem(c, "hash-mismatch", where, "the bytes do not hash to the object's name");
+			if (fd >= 0)
+				close(fd);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+typedef struct pack_check {
+	checker *c;
+	int fd;
+	const char *where;
+} pack_check;
+
+static int pack_member_cb(const store_packed *m, const char *name, void *ud)
+{
+	pack_check *pc = ud;
+	checker *c = pc->c;
+	char where[4200];
+	store_packed loc;
+	snprintf(where, sizeof where, "%s:%s", pc->where, name);
+	c->objects++;
+	if (index_find_packed(c->v->index, m->sha256, &loc) < 0)
+		problem(c, "index-mismatch", where,
+			"the derived index does not know this object; rebuild it with 'custos reindex'");
+	if (c->o->full) {
+		uint8_t got[32];
+		if (hash_range(c, pc->fd, m->offset, m->length, got) < 0)
+			problem(c, "unreadable-object", where, "%s", custos_error_last());
+		else if (memcmp(got, m->sha256, 32) != 0)
+			problem(c, "hash-mismatch", where, "the member's bytes do not hash to its name");
+	}
+	return 0;
+}
+
+static void check_pack(checker *c, const char *path, const char *name)
+{
+	char where[300];
+	uint8_t pack[32], got[32];
+	struct stat st;
+	snprintf(where, sizeof where, "objects/packs/%s", name);
+	hex_decode(pack, 32, name, 64);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		problem(c, "unreadable-object", where, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (c->o->full) {
+		if (hash_range(c, fd, 0, (uint64_t)st.st_size, got) < 0)
+			problem(c, "unreadable-object", where, "%s", custos_error_last());
+		else if (memcmp(got, pack, 32) != 0)
+			problem(c, "hash-mismatch", where, "the pack's bytes do not hash to its name");
+	}
+	pack_check pc = {c, fd, where};
+	if (store_pack_members(c->v->store, pack, pack_member_cb, &pc) < 0)
+		problem(c, "bad-pack", where, "%s", custos_error_last());
+	close(fd);
+}
+
+static void check_packs(checker *c, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		problem(c, "bad-store", "objects/packs", "cannot list: %s", strerror(errno));
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		char *path = path_join(dir, de->d_name);
+		struct stat st;
+		if (!path)
+			break;
+		size_t len = strlen(de->d_name);
+		if (len != 68 || strcmp(de->d_name + 64, ".tar") != 0 || !is_lower_hex(de->d_name, 64) ||
+		    lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			char where[300];
+			snprintf(where, sizeof where, "objects/packs/%s", de->d_name);
+			problem(c, "stray-file", where, "not a pack name or not a regular file");
+		} else {
+			check_pack(c, path, de->d_name);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+static void check_objects_dir(checker *c)
+{
+	char *dir = path_join(c->v->dir, "objects");
+	DIR *d = dir ? opendir(dir) : NULL;
+	if (!d) {
+		problem(c, "bad-store", "objects", "cannot list: %s", strerror(errno));
+		free(dir);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		char *path = path_join(dir, de->d_name);
+		struct stat st;
+		if (!path)
+			break;
+		bool isdir = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+		if (isdir && strcmp(de->d_name, "packs") == 0)
+			check_packs(c, path);
+		else if (isdir && name_is_hex(de->d_name, 2))
+			check_loose_dir(c, path, de->d_name);
+		else {
+			char where[300];
+			snprintf(where, sizeof where, "objects/%s", de->d_name);
+			problem(c, "stray-file", where, "not part of the object store layout");
+		}
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+}
+
+static void check_vault_root(checker *c)
+{
+	static const char *const known[] = {"VAULT", "custody.git", "objects", "index", "tmp"};
+	DIR *d = opendir(c->v->dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		bool ok = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+		for (size_t i = 0; i < ARRAY_LEN(known); i++)
+			ok |= strcmp(de->d_name, known[i]) == 0;
+		if (!ok)
+			problem(c, "stray-file", de->d_name, "not part of the vault layout");
+	}
+	closedir(d);
+	char *tmp = path_join(c->v->dir, "tmp");
+	DIR *t = tmp ? opendir(tmp) : NULL;
+	size_t leftovers = 0;
+	while (t && (de = readdir(t)))
+		leftovers += de->d_name[0] != '.';
+	if (t)
+		closedir(t);
+	if (leftovers)
+		note(c, "tmp/ holds %zu leftover temporary file(s) from an interrupted write; "
+			"they are not part of the vault",
+		     leftovers);
+	free(tmp);
+}
+
+/* ------------------------------------------------------------ entry points */
+
+int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summary *out)
+{
+	checker c = {.v = v, .o = opts, .check_items = true};
+	c.trust = opts->trust ? *opts->trust : v->info.owner;
+	memset(out, 0, sizeof *out);
+	if (!(c.io = malloc(1 << 20)))
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	if (!pubkey_equal(&c.trust, &v->info.owner))
+		problem(&c, "wrong-key", "VAULT", "the vault names another custodian than the trusted key");
+	walk_chain(&c);
+	check_vault_root(&c);
+	check_objects_dir(&c);
+	if (index_item_count(v->index) != c.items || index_event_count(v->index) != c.seq)
+		problem(&c, "index-mismatch", "index",
+			"the derived index lists %llu items in %llu events, the log %llu in %llu; "
+			"rebuild it with 'custos reindex'",
+			(unsigned long long)index_item_count(v->index),
+			(unsigned long long)index_event_count(v->index), (unsigned long long)c.items,
+			(unsigned long long)c.seq);
+	out->events = c.seq;
+	out->items = c.items;
+	out->objects = c.objects;
+	out->bytes_hashed = c.bytes;
+	out->problems = c.problems;
+	free(c.io);
+	free(c.commit_ok);
+	custos_error_clear();
+	return c.problems ? custos_error_set(CUSTOS_EINTEGRITY, "%llu problem(s) found",
+					     (unsigned long long)c.problems)
+			  : 0;
+}
+
+void custos_verify_result_free(custos_verify_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_receipts; i++)
+		custos_item_free((custos_item *)r->receipts[i].item);
+	free(r->receipts);
+	free(r);
+}
+
+static int hash_file(custos_verify_result *r, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return custos_error_errno(errno == ENOENT ? CUSTOS_ENOTFOUND : CUSTOS_ERROR,
+					  "cannot open %s", path);
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return custos_error_set(CUSTOS_EINVALID, "%s is not a regular file", path);
+	}
+	digest d;
+	digest_result dr;
+	uint8_t *b = malloc(1 << 20);
+	int rc = b ? digest_init(&d, 0) : custos_error_set(CUSTOS_ERROR, "out of memory");
+	while (rc == 0) {
+		ssize_t n = read(fd, b, 1 << 20);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = custos_error_errno(CUSTOS_ERROR, "cannot read %s", path);
+		if (n <= 0)
+			break;
+		rc = digest_update(&d, b, (size_t)n);
+	}
+	if (rc == 0 && (rc = digest_final(&d, &dr)) == 0) {
+		memcpy(r->sha256, dr.sha256, 32);
+		r->size = dr.bytes;
+	}
+	if (b)
+		digest_free(&d);
+	free(b);
+	close(fd);
+	return rc;
+}
+
+typedef struct receipt_list {
+	index_item *items;
+	size_t n, cap;
+} receipt_list;
+
+static int collect_cb(const index_item *it, void *ud)
+{
+	receipt_list *l = ud;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		index_item *p = realloc(l->items, cap * sizeof *p);
+		if (!p)
+			return custos_error_set(CUSTOS_ERROR, "out of memory");
+		l->items = p;
+		l->cap = cap;
+	}
+	l->items[l->n++] = *it;
+	return 0;
+}
+
+static int receipt_cmp(const void *a, const void *b)
+{
+	const index_item *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void fill_receipt(custos_receipt *rc, const checker *c, custos_item *it)
+{
+	rc->item = it;
+	rc->record_sig_ok = it->sig_ok;
+	rc->commit_sig_ok = it->rec.seq < c->cap_ok && c->commit_ok[it->rec.seq];
+	rc->chain_ok = !c->chain_broken;
+	if (!rc->record_sig_ok)
+		rc->problem = "the item record's signature does not verify";
+	else if (strcmp(it->outcome, "unlisted") == 0)
+		rc->problem = "the custody event does not list this item";
+	else if (!rc->commit_sig_ok)
+		rc->problem = "the custody commit or event signature does not verify";
+	else if (!rc->chain_ok)
+		rc->problem = "the custody chain is broken (run custos fsck)";
+}
+
+int custos_verify_file(custos_verify_result **out, custos_vault *v, const char *path)
+{
+	custos_verify_result *r = xcalloc(1, sizeof *r);
+	receipt_list l = {0};
+	char hex[65];
+	*out = NULL;
+	if (!r)
+		return CUSTOS_ERROR;
+	int rc = hash_file(r, path);
+	if (rc == 0) {
+		custos_hex(hex, r->sha256, 32);
+		rc = index_items_by_sha(v->index, hex, collect_cb, &l);
+	}
+	if (rc == 0 && l.n) {
+		checker c = {.v = v, .trust = v->info.owner};
+		walk_chain(&c);
+		qsort(l.items, l.n, sizeof *l.items, receipt_cmp);
+		r->receipts = xcalloc(l.n, sizeof *r->receipts);
+		rc = r->receipts ? 0 : CUSTOS_ERROR;
+		for (size_t i = 0; rc == 0 && i < l.n; i++) {
+			custos_item *it = NULL;
+			rc = vault_load_item(v, l.items[i].id, l.items[i].seq, &it);
+			if (rc == 0) {
+				fill_receipt(&r->receipts[r->n_receipts++], &c, it);
+				/* A receipt for other bytes would be a forged index entry. */
+				if (memcmp(it->rec.sha256, r->sha256, 32) != 0)
+					r->receipts[r->n_receipts - 1].problem =
+						"the record names other bytes (index damaged)";
+			}
+		}
+		bool loose;
+		store_packed loc;
+		uint64_t size;
+		r->object_ok = vault_locate(v, r->sha256, &loose, &loc, &size) == 0 && size == r->size;
+		free(c.commit_ok);
+		custos_error_clear();
+	}
+	free(l.items);
+	if (rc < 0) {
+		custos_verify_result_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
