@@ -94,6 +94,18 @@ int custos_key_generate(custos_key **out)
 	return 0;
 }
 
+int key_from_seed(custos_key **out, const uint8_t seed[32])
+{
+	custos_key *k = key_alloc();
+	if (!k)
+		return CUSTOS_ERROR;
+	uint8_t pk[32];
+	crypto_sign_seed_keypair(pk, k->sk, seed);
+	custos_pubkey_from_raw(&k->pub, pk);
+	*out = k;
+	return 0;
+}
+
 int key_sign(uint8_t sig[64], const custos_key *key, const uint8_t *msg, size_t n)
 {
 	if (crypto_sign_detached(sig, NULL, msg, n, key->sk) != 0)

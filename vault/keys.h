@@ -9,6 +9,8 @@
 
 #include "common.h"
 
+/* A key from a 32-byte Ed25519 seed (known-answer tests, the OpenSSH vector). */
+int key_from_seed(custos_key **out, const uint8_t seed[32]);
 int key_sign(uint8_t sig[64], const custos_key *key, const uint8_t *msg, size_t n);
 /* 0 if sig is pub's signature over msg, CUSTOS_EINTEGRITY if not. */
 int pubkey_verify(const custos_pubkey *pub, const uint8_t sig[64], const uint8_t *msg, size_t n);

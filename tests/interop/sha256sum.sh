@@ -1,0 +1,2 @@
+source "$(dirname "$0")/../lib.sh"
+skip "not written yet"

@@ -1,0 +1,296 @@
+/*
+ * test_record.c — item records and events: golden vectors from format-spec/vectors (byte
+ * for byte, with their ids and signatures under a fixed key), round trips, and a strict
+ * parser: every malformed form is rejected, and any mutation that still parses is the
+ * canonical encoding of what it parses to.
+ */
+#include "digest.h"
+#include "harness.h"
+#include "keys.h"
+#include "record.h"
+
+#include <stdlib.h>
+
+static custos_key *vector_key(void)
+{
+	uint8_t seed[32];
+	for (int i = 0; i < 32; i++)
+		seed[i] = (uint8_t)(0xC0 + i);
+	custos_key *k = NULL;
+	key_from_seed(&k, seed);
+	return k;
+}
+
+static void sample_record(custos_record *r, const custos_key *k)
+{
+	static uint8_t name[] = "Contract \xe2\x80\x94 final%.pdf";
+	static uint8_t path[] = "drop/legal/Contract \xe2\x80\x94 final%.pdf";
+	static uint8_t source[] = "source A (signal)";
+	memset(r, 0, sizeof *r);
+	strcpy(r->vault, "00112233445566778899aabbccddeeff");
+	r->seq = 1;
+	r->n = 0;
+	r->kind = CUSTOS_KIND_FILE;
+	sha256_buf(r->sha256, "%PDF-1.4\n", 9);
+	r->size = 9;
+	r->name = (custos_bytes){name, sizeof name - 1};
+	r->path = (custos_bytes){path, sizeof path - 1};
+	r->source = (custos_bytes){source, sizeof source - 1};
+	r->has_mtime = 1;
+	r->mtime = 1700000000;
+	r->mime = "application/pdf";
+	r->description = "PDF document, version 1.4";
+	r->ext_mismatch = NULL;
+	strcpy(r->md5, "6446a98080f5e51ab7f0abc0e8eda635");
+	r->ingested = 1795867647; /* 2026-11-28T12:07:27Z */
+	memcpy(r->custodian, custos_key_public(k)->id, 8);
+}
+
+static void sample_event(event *e, const custos_key *k, const uint8_t item[16])
+{
+	static char in0[] = "drop";
+	static char *inputs[] = {in0};
+	static event_item items[1];
+	static event_refusal refused[1];
+	static char fifo[] = "drop/pipe";
+	static uint8_t note[] = "first drop, USB stick #3";
+	memset(e, 0, sizeof *e);
+	strcpy(e->vault, "00112233445566778899aabbccddeeff");
+	e->seq = 1;
+	memset(e->prev, 0xAB, 32);
+	e->time = 1795867647;
+	memcpy(e->custodian, custos_key_public(k)->id, 8);
+	strcpy(e->action, "ingest");
+	e->note = (custos_bytes){note, sizeof note - 1};
+	e->inputs = inputs;
+	e->n_inputs = 1;
+	memcpy(items[0].id, item, 16);
+	items[0].outcome = OUTCOME_STORED;
+	e->items = items;
+	e->n_items = 1;
+	strcpy(refused[0].reason, "fifo");
+	refused[0].path_esc = fifo;
+	e->refused = refused;
+	e->n_refused = 1;
+}
+
+/* Compare bytes with a vector file; CUSTOS_WRITE_VECTORS=1 writes it instead (for review). */
+static void golden(const char *name, const uint8_t *p, size_t n)
+{
+	char rel[128];
+	snprintf(rel, sizeof rel, "vectors/%s", name);
+	char *path = test_spec_path(rel);
+	if (getenv("CUSTOS_WRITE_VECTORS")) {
+		FILE *f = fopen(path, "wb");
+		fwrite(p, 1, n, f);
+		fclose(f);
+	}
+	size_t wn;
+	uint8_t *want = test_read(path, &wn);
+	CHECK(wn == n && memcmp(want, p, n) == 0);
+	if (wn != n || memcmp(want, p, n) != 0)
+		fprintf(stderr, "  %s differs from the spec vector\n", name);
+	free(want);
+	free(path);
+}
+
+static void golden_vectors(void)
+{
+	custos_key *k = vector_key();
+	custos_record r;
+	buf b, s;
+	uint8_t id[16], sig[64];
+	char idhex[40];
+	sample_record(&r, k);
+	buf_init(&b, 0);
+	buf_init(&s, 0);
+	CHECK_RC(record_encode(&b, &r), 0);
+	golden("item-record.txt", b.p, b.n);
+	record_id(id, b.p, b.n);
+	custos_hex(idhex, id, 16);
+	strcat(idhex, "\n");
+	golden("item-record.id", (uint8_t *)idhex, strlen(idhex));
+	key_sign(sig, k, b.p, b.n);
+	sigfile_encode(&s, custos_key_public(k)->id, sig);
+	golden("item-record.sig", s.p, s.n);
+	custos_record back;
+	CHECK_RC(record_parse(&back, b.p, b.n), 0);
+	CHECK(back.size == 9 && back.name.n == r.name.n && memcmp(back.name.p, r.name.p, r.name.n) == 0);
+	CHECK(strcmp(back.md5, r.md5) == 0 && back.sha1[0] == '\0');
+	record_clear(&back);
+
+	event e;
+	buf eb, es;
+	buf_init(&eb, 0);
+	buf_init(&es, 0);
+	sample_event(&e, k, id);
+	CHECK_RC(event_encode(&eb, &e), 0);
+	golden("event-ingest.txt", eb.p, eb.n);
+	key_sign(sig, k, eb.p, eb.n);
+	sigfile_encode(&es, custos_key_public(k)->id, sig);
+	golden("event-ingest.sig", es.p, es.n);
+	event ev;
+	CHECK_RC(event_parse(&ev, eb.p, eb.n), 0);
+	CHECK(ev.n_items == 1 && ev.n_refused == 1 && ev.n_inputs == 1 && ev.seq == 1);
+	event_clear(&ev);
+
+	char *pub = NULL;
+	custos_pubkey_format(&pub, custos_key_public(k), CUSTOS_PUB_CUSTOS);
+	golden("vector-key.pub", (uint8_t *)pub, strlen(pub));
+	free(pub);
+	buf_free(&b);
+	buf_free(&s);
+	buf_free(&eb);
+	buf_free(&es);
+	custos_key_free(k);
+}
+
+/* Mutate a valid encoding every way we can think of; whatever still parses must re-encode
+ * to exactly the mutated bytes (so no two byte strings mean the same record). */
+static void mutation_property(const uint8_t *p, size_t n, bool is_event)
+{
+	uint64_t st = 7;
+	uint8_t *m = malloc(n + 16);
+	int parsed = 0, total = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (int kind = 0; kind < 4; kind++) {
+			size_t mn = n;
+			memcpy(m, p, n);
+			uint8_t r;
+			test_random(&r, 1, &st);
+			if (kind == 0)
+				m[i] ^= (uint8_t)(1u << (r & 7));
+			else if (kind == 1) { /* delete byte i */
+				memmove(m + i, m + i + 1, n - i - 1);
+				mn = n - 1;
+			} else if (kind == 2) { /* insert a byte */
+				memmove(m + i + 1, m + i, n - i);
+				m[i] = "0 %\nA\r\x00z"[r & 7];
+				mn = n + 1;
+			} else { /* replace with a printable byte */
+				m[i] = (uint8_t)(0x20 + (r % 95));
+			}
+			total++;
+			buf b;
+			buf_init(&b, 0);
+			int rc;
+			if (is_event) {
+				event e;
+				rc = event_parse(&e, m, mn);
+				if (rc == 0) {
+					event_encode(&b, &e);
+					event_clear(&e);
+				}
+			} else {
+				custos_record rec;
+				rc = record_parse(&rec, m, mn);
+				if (rc == 0) {
+					record_encode(&b, &rec);
+					record_clear(&rec);
+				}
+			}
+			if (rc == 0) {
+				parsed++;
+				CHECK(b.n == mn && memcmp(b.p, m, mn) == 0);
+			} else {
+				CHECK(rc == CUSTOS_EINTEGRITY);
+			}
+			buf_free(&b);
+		}
+	}
+	printf("  %s mutations: %d tried, %d still parse (each canonical)\n",
+	       is_event ? "event" : "record", total, parsed);
+	free(m);
+}
+
+static void rejects(void)
+{
+	size_t n;
+	char *path = test_spec_path("vectors/item-record.txt");
+	char *good = (char *)test_read(path, &n);
+	free(path);
+	custos_record r;
+	CHECK_RC(record_parse(&r, (uint8_t *)good, n), 0);
+	record_clear(&r);
+	mutation_property((uint8_t *)good, n, false);
+	struct {
+		const char *from, *to;
+	} edits[] = {
+		{"custos-item 1\n", "custos-item 2\n"},         /* unknown version */
+		{"seq 1\n", "seq 01\n"},                       /* leading zero */
+		{"kind file\n", "kind dir\n"},                 /* unknown kind */
+		{"size 9\n", "size 9 \n"},                     /* trailing space */
+		{"mime application/pdf\n", ""},                /* missing field */
+		{"%E2%80%94", "%e2%80%94"},                    /* lower-case escape */
+		{"name Contract", "name%20Contract"},         /* label and value run together */
+		{"source source%20A", "source source A"},      /* raw space */
+		{"custodian ", "custodian  "},                 /* double space */
+		{"vault 0011", "vault 0O11"},                  /* not hex */
+	};
+	for (size_t i = 0; i < ARRAY_LEN(edits); i++) {
+		char *at = strstr(good, edits[i].from);
+		CHECK(at != NULL);
+		if (!at)
+			continue;
+		buf b;
+		buf_init(&b, 0);
+		buf_put(&b, good, (size_t)(at - good));
+		buf_puts(&b, edits[i].to);
+		buf_puts(&b, at + strlen(edits[i].from));
+		CHECK_RC(record_parse(&r, b.p, b.n), CUSTOS_EINTEGRITY);
+		buf_free(&b);
+	}
+	/* Reordered fields, CRLF line ends, a missing final newline, trailing data. */
+	buf b;
+	buf_init(&b, 0);
+	for (char *c = good; *c; c++) {
+		if (*c == '\n')
+			buf_putc(&b, '\r');
+		buf_putc(&b, *c);
+	}
+	CHECK_RC(record_parse(&r, b.p, b.n), CUSTOS_EINTEGRITY);
+	buf_free(&b);
+	CHECK_RC(record_parse(&r, (uint8_t *)good, n - 1), CUSTOS_EINTEGRITY);
+	buf_init(&b, 0);
+	buf_put(&b, good, n);
+	buf_puts(&b, "extra 1\n");
+	CHECK_RC(record_parse(&r, b.p, b.n), CUSTOS_EINTEGRITY);
+	buf_free(&b);
+	char *seq = strstr(good, "seq "), *nl = strstr(good, "n 0\n");
+	buf_init(&b, 0);
+	buf_put(&b, good, (size_t)(seq - good));
+	buf_puts(&b, "n 0\nseq 1\n");
+	buf_puts(&b, nl + 4);
+	CHECK_RC(record_parse(&r, b.p, b.n), CUSTOS_EINTEGRITY);
+	buf_free(&b);
+	free(good);
+
+	path = test_spec_path("vectors/event-ingest.txt");
+	char *ev = (char *)test_read(path, &n);
+	free(path);
+	mutation_property((uint8_t *)ev, n, true);
+	free(ev);
+}
+
+static void signature_files(void)
+{
+	uint8_t id[8], sig[64];
+	size_t n;
+	char *path = test_spec_path("vectors/item-record.sig");
+	char *s = (char *)test_read(path, &n);
+	CHECK_RC(sigfile_parse(id, sig, (uint8_t *)s, n), 0);
+	s[n - 1] = ' ';
+	CHECK_RC(sigfile_parse(id, sig, (uint8_t *)s, n), CUSTOS_EINTEGRITY);
+	CHECK_RC(sigfile_parse(id, sig, (uint8_t *)s, n - 1), CUSTOS_EINTEGRITY);
+	free(s);
+	free(path);
+}
+
+int main(void)
+{
+	test_init();
+	golden_vectors();
+	rejects();
+	signature_files();
+	return test_finish("record");
+}
