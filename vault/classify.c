@@ -66,8 +66,14 @@ int classify_buffer(classifier *c, const uint8_t *p, size_t n, char **mime, char
 {
 	if (n > CLASSIFY_PREFIX)
 		n = CLASSIFY_PREFIX;
-	*mime = one(c->mime, p, n);
 	*desc = one(c->desc, p, n);
+	/* "data" is libmagic's answer when no test matched (file_default()), and for the same
+	 * bytes its MIME answer is then application/octet-stream: skip the second full pass over
+	 * the magic database, which is most of the cost for unidentifiable bytes. */
+	if (*desc && strcmp(*desc, "data") == 0)
+		*mime = xstrdup("application/octet-stream");
+	else
+		*mime = one(c->mime, p, n);
 	if (!*mime || !*desc) {
 		free(*mime);
 		free(*desc);

@@ -9,6 +9,7 @@
 
 #include <git2.h>
 #include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -111,11 +112,14 @@ int custody_txn_begin(custody_txn **out, custody *c)
 	return 0;
 }
 
-static int add_blob(git_treebuilder *tb, git_repository *repo, const char *name, const uint8_t *p,
-		    size_t n)
+/* Blobs go straight into the in-memory pack. git_blob_create_from_buffer would first ask
+ * every backend whether the object exists and "freshen" it on disk — a stat, a utime and a
+ * rescan of the pack directory per blob, which dominated ingest time for many small files. */
+static int add_blob(git_treebuilder *tb, custody *c, const char *name, const uint8_t *p, size_t n)
 {
 	git_oid oid;
-	if (git_blob_create_from_buffer(&oid, repo, p, n) < 0 ||
+	if (git_odb_hash(&oid, p, n, GIT_OBJECT_BLOB) < 0 ||
+	    c->mempack->write(c->mempack, &oid, p, n, GIT_OBJECT_BLOB) < 0 ||
 	    git_treebuilder_insert(NULL, tb, name, &oid, GIT_FILEMODE_BLOB) < 0)
 		return git_fail(CUSTOS_ERROR, "cannot add to the custody tree");
 	return 0;
@@ -126,9 +130,9 @@ int custody_txn_add_item(custody_txn *t, const char id_hex[33], const uint8_t *r
 {
 	char name[40];
 	snprintf(name, sizeof name, "%s.sig", id_hex);
-	int rc = add_blob(t->items, t->c->repo, id_hex, rec, rn);
+	int rc = add_blob(t->items, t->c, id_hex, rec, rn);
 	if (rc == 0)
-		rc = add_blob(t->items, t->c->repo, name, sig, sn);
+		rc = add_blob(t->items, t->c, name, sig, sn);
 	if (rc == 0)
 		t->n_items++;
 	return rc;
@@ -142,8 +146,8 @@ static int build_root(custody_txn *t, git_oid *root, const uint8_t *ev, size_t e
 	int rc = 0;
 	if (git_treebuilder_new(&tb, t->c->repo, NULL) < 0)
 		return git_fail(CUSTOS_ERROR, "cannot start a tree");
-	if ((rc = add_blob(tb, t->c->repo, "EVENT", ev, evn)) < 0 ||
-	    (rc = add_blob(tb, t->c->repo, "EVENT.sig", evsig, evsn)) < 0)
+	if ((rc = add_blob(tb, t->c, "EVENT", ev, evn)) < 0 ||
+	    (rc = add_blob(tb, t->c, "EVENT.sig", evsig, evsn)) < 0)
 		goto done;
 	if (t->n_items) {
 		if (git_treebuilder_write(&items, t->items) < 0 ||
@@ -271,20 +275,21 @@ void custody_txn_abort(custody_txn *t)
 
 /* ------------------------------------------------------------ reading */
 
-static int read_blob(git_repository *repo, const git_tree *tree, const char *path, uint8_t **p,
+/* A blob named `name` directly in `tree`. */
+static int read_blob(git_repository *repo, const git_tree *tree, const char *name, uint8_t **p,
 		     size_t *n)
 {
-	git_tree_entry *e = NULL;
 	git_blob *blob = NULL;
 	*p = NULL;
 	*n = 0;
-	if (git_tree_entry_bypath(&e, tree, path) < 0)
-		return custos_error_set(CUSTOS_ENOTFOUND, "%s is missing from the custody tree", path);
+	const git_tree_entry *e = git_tree_entry_byname(tree, name);
+	if (!e)
+		return custos_error_set(CUSTOS_ENOTFOUND, "%s is missing from the custody tree", name);
 	int rc = 0;
 	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB)
-		rc = CUSTOS_CORRUPT("%s in the custody tree is not a plain file", path);
+		rc = CUSTOS_CORRUPT("%s in the custody tree is not a plain file", name);
 	else if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
-		rc = git_fail(CUSTOS_EINTEGRITY, path);
+		rc = git_fail(CUSTOS_EINTEGRITY, name);
 	if (rc == 0) {
 		size_t len = (size_t)git_blob_rawsize(blob);
 		*p = malloc(len + 1);
@@ -297,7 +302,6 @@ static int read_blob(git_repository *repo, const git_tree *tree, const char *pat
 		}
 	}
 	git_blob_free(blob);
-	git_tree_entry_free(e);
 	return rc;
 }
 
@@ -409,32 +413,77 @@ void custody_commit_clear(custody_commit *cc)
 	memset(cc, 0, sizeof *cc);
 }
 
-int custody_read_item(custody *c, const uint8_t commit[20], const char id_hex[33], uint8_t **rec,
-		      size_t *rn, uint8_t **sig, size_t *sn)
+struct custody_items {
+	custody *c;
+	git_tree *items; /* the commit's items/ tree, or NULL when it has none */
+};
+
+int custody_items_open(custody_items **out, custody *c, const uint8_t commit[20])
 {
 	git_commit *cm = NULL;
-	git_tree *tree = NULL;
+	git_tree *root = NULL;
 	git_oid id;
-	char path[64];
+	custody_items *t = xcalloc(1, sizeof *t);
+	if (!t)
+		return CUSTOS_ERROR;
+	t->c = c;
 	memcpy(id.id, commit, 20);
-	*rec = *sig = NULL;
 	int rc = 0;
-	if (git_commit_lookup(&cm, c->repo, &id) < 0 || git_commit_tree(&tree, cm) < 0) {
+	if (git_commit_lookup(&cm, c->repo, &id) < 0 || git_commit_tree(&root, cm) < 0) {
 		rc = git_fail(CUSTOS_EINTEGRITY, "cannot read custody commit");
-		goto done;
+	} else {
+		const git_tree_entry *e = git_tree_entry_byname(root, "items");
+		if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+		    git_tree_lookup(&t->items, c->repo, git_tree_entry_id(e)) < 0)
+			rc = git_fail(CUSTOS_EINTEGRITY, "cannot read the items tree");
 	}
-	snprintf(path, sizeof path, "items/%s", id_hex);
-	if ((rc = read_blob(c->repo, tree, path, rec, rn)) < 0)
-		goto done;
-	snprintf(path, sizeof path, "items/%s.sig", id_hex);
-	rc = read_blob(c->repo, tree, path, sig, sn);
-done:
+	git_tree_free(root);
+	git_commit_free(cm);
+	if (rc < 0) {
+		custody_items_close(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+int custody_items_read(custody_items *t, const char id_hex[33], uint8_t **rec, size_t *rn,
+		       uint8_t **sig, size_t *sn)
+{
+	char name[40];
+	*rec = *sig = NULL;
+	if (!t->items)
+		return custos_error_set(CUSTOS_ENOTFOUND, "items/%s is missing from the custody tree",
+					id_hex);
+	int rc = read_blob(t->c->repo, t->items, id_hex, rec, rn);
+	if (rc == 0) {
+		snprintf(name, sizeof name, "%s.sig", id_hex);
+		rc = read_blob(t->c->repo, t->items, name, sig, sn);
+	}
 	if (rc < 0) {
 		free(*rec);
 		*rec = NULL;
+		custos_error_wrap(rc, "item %s", id_hex);
 	}
-	git_tree_free(tree);
-	git_commit_free(cm);
+	return rc;
+}
+
+void custody_items_close(custody_items *t)
+{
+	if (!t)
+		return;
+	git_tree_free(t->items);
+	free(t);
+}
+
+int custody_read_item(custody *c, const uint8_t commit[20], const char id_hex[33], uint8_t **rec,
+		      size_t *rn, uint8_t **sig, size_t *sn)
+{
+	custody_items *t = NULL;
+	int rc = custody_items_open(&t, c, commit);
+	if (rc == 0)
+		rc = custody_items_read(t, id_hex, rec, rn, sig, sn);
+	custody_items_close(t);
 	return rc;
 }
 

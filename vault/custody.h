@@ -51,6 +51,14 @@ typedef struct custody_commit {
 
 int custody_read_commit(custody *c, const uint8_t oid[20], custody_commit *out);
 void custody_commit_clear(custody_commit *cc);
+/* The items of one commit, opened once and read many times (a commit of a large ingest
+ * holds tens of thousands of records; parsing its tree per item would be quadratic). */
+typedef struct custody_items custody_items;
+int custody_items_open(custody_items **out, custody *c, const uint8_t commit[20]);
+int custody_items_read(custody_items *t, const char id_hex[33], uint8_t **rec, size_t *rn,
+		       uint8_t **sig, size_t *sn);
+void custody_items_close(custody_items *t);
+
 /* The record and signature of one item in a commit's tree. */
 int custody_read_item(custody *c, const uint8_t commit[20], const char id_hex[33], uint8_t **rec,
 		      size_t *rn, uint8_t **sig, size_t *sn);

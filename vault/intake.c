@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "keys.h"
+#include "pool.h"
 #include "vault.h"
 
 #include <dirent.h>
@@ -36,7 +37,8 @@ typedef struct ingest {
 	custos_vault *v;
 	const custos_key *key;
 	const custos_ingest_opts *o;
-	classifier *cls;
+	pool *workers;
+	uint64_t submitted; /* item jobs queued so far: the next item's position n */
 	store_batch *batch;
 	custody_txn *txn;
 	event ev;
@@ -124,31 +126,74 @@ static void report_progress(ingest *g, bool force)
 	g->o->on_progress(&g->prog, g->o->ud);
 }
 
+/* One input's outcome on its way through the worker pool: an item (classified, encoded and
+ * signed on a worker) or a refusal (finished as it is queued). */
+typedef struct job {
+	const custos_key *key;
+	bool refusal;
+	custos_record rec; /* name, path, target owned; mime, description, ext_mismatch owned */
+	int outcome;
+	uint8_t *prefix; /* classification input; NULL when the type is already known */
+	size_t prefix_len;
+	buf rb, sb; /* record and signature file */
+	uint8_t id[16];
+	char reason[32];
+	char *detail;
+} job;
+
+static void job_free(void *p)
+{
+	job *j = p;
+	if (!j)
+		return;
+	free(j->rec.name.p);
+	free(j->rec.path.p);
+	free(j->rec.target.p);
+	free(j->rec.mime);
+	free(j->rec.description);
+	free(j->rec.ext_mismatch);
+	free(j->prefix);
+	free(j->detail);
+	buf_free(&j->rb);
+	buf_free(&j->sb);
+	free(j);
+}
+
+static int copy_bytes(custos_bytes *out, const uint8_t *p, size_t n)
+{
+	out->p = malloc(n + 1);
+	if (!out->p)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	memcpy(out->p, p, n);
+	out->p[n] = '\0';
+	out->n = n;
+	return 0;
+}
+
+static job *job_new(ingest *g)
+{
+	job *j = xcalloc(1, sizeof *j);
+	if (!j)
+		return NULL;
+	j->key = g->key;
+	buf_init(&j->rb, RECORD_MAX);
+	buf_init(&j->sb, 256);
+	if (copy_bytes(&j->rec.path, g->path.p ? g->path.p : (const uint8_t *)"", g->path.n) < 0) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
 static int refuse(ingest *g, const char *reason, const char *detail)
 {
-	if (g->ev.n_refused == g->cap_refused) {
-		size_t cap = g->cap_refused ? 2 * g->cap_refused : 64;
-		event_refusal *r = realloc(g->ev.refused, cap * sizeof *r);
-		if (!r)
-			return custos_error_set(CUSTOS_ERROR, "out of memory");
-		g->ev.refused = r;
-		g->cap_refused = cap;
-	}
-	event_refusal *r = &g->ev.refused[g->ev.n_refused];
-	buf e;
-	buf_init(&e, 0);
-	esc_encode(&e, g->path.p, g->path.n);
-	snprintf(r->reason, sizeof r->reason, "%s", reason);
-	if (!(r->path_esc = buf_steal(&e, NULL)))
+	job *j = job_new(g);
+	if (!j)
 		return CUSTOS_ERROR;
-	g->ev.n_refused++;
-	g->prog.refused++;
-	if (g->o->on_outcome) {
-		custos_outcome o = {.path = g->path.p, .path_len = g->path.n, .kind = CUSTOS_REFUSED,
-				    .reason = reason, .detail = detail};
-		g->o->on_outcome(&o, g->o->ud);
-	}
-	return 0;
+	j->refusal = true;
+	snprintf(j->reason, sizeof j->reason, "%s", reason);
+	j->detail = xstrdup(detail ? detail : "");
+	return pool_submit(g->workers, j, false);
 }
 
 static int refuse_errno(ingest *g, int err)
@@ -160,22 +205,25 @@ static int refuse_errno(ingest *g, int err)
 	return refuse(g, reason, strerror(err));
 }
 
-/* The item's record: FS §4. */
-static int make_record(ingest *g, custos_record *r, const uint8_t *name, size_t nl,
-		       const digest_result *dr, const struct stat *st)
+/* The item's record (FS §4), less what the worker adds: type and description. */
+static job *item_job(ingest *g, const uint8_t *name, size_t nl, const digest_result *dr,
+		     const struct stat *st, int outcome)
 {
-	memset(r, 0, sizeof *r);
+	job *j = job_new(g);
+	if (!j)
+		return NULL;
+	custos_record *r = &j->rec;
+	if (copy_bytes(&r->name, name, nl) < 0) {
+		job_free(j);
+		return NULL;
+	}
 	memcpy(r->vault, g->v->info.id, sizeof r->vault);
 	r->seq = g->ev.seq;
-	r->n = g->ev.n_items;
+	r->n = g->submitted++;
 	r->kind = CUSTOS_KIND_FILE;
 	memcpy(r->sha256, dr->sha256, 32);
 	r->size = dr->bytes;
-	r->name.p = (uint8_t *)name;
-	r->name.n = nl;
-	r->path.p = g->path.p;
-	r->path.n = g->path.n;
-	r->source = g->ev.source;
+	r->source = g->ev.source; /* borrowed: lives as long as the ingest */
 	r->has_mtime = 1;
 	r->mtime = (int64_t)st->st_mtim.tv_sec;
 	char *extra[] = {r->md5, r->sha1, r->sha512, r->blake2b};
@@ -183,7 +231,42 @@ static int make_record(ingest *g, custos_record *r, const uint8_t *name, size_t 
 		strcpy(extra[i], dr->extra_hex[i]);
 	r->ingested = g->ev.time;
 	memcpy(r->custodian, custos_key_public(g->key)->id, CUSTOS_KEYID_LEN);
-	return 0;
+	j->outcome = outcome;
+	return j;
+}
+
+/* On a worker: classify, then encode and sign the record. */
+static int job_work(void *p, void *ctx)
+{
+	job *j = p;
+	custos_record *r = &j->rec;
+	uint8_t sig[64];
+	int rc = 0;
+	if (j->prefix) {
+		rc = classify_buffer(ctx, j->prefix, j->prefix_len, &r->mime, &r->description);
+		if (rc == 0)
+			r->ext_mismatch = classify_ext_mismatch(r->name.p, r->name.n, r->mime);
+	}
+	if (rc == 0)
+		rc = record_encode(&j->rb, r);
+	if (rc == 0)
+		rc = record_id(j->id, j->rb.p, j->rb.n);
+	if (rc == 0)
+		rc = key_sign(sig, j->key, j->rb.p, j->rb.n);
+	if (rc == 0)
+		rc = sigfile_encode(&j->sb, custos_key_public(j->key)->id, sig);
+	return rc;
+}
+
+static void *worker_ctx_new(void)
+{
+	classifier *c = NULL;
+	return classify_open(&c) == 0 ? c : NULL;
+}
+
+static void worker_ctx_free(void *c)
+{
+	classify_close(c);
 }
 
 static int push_item(ingest *g, const uint8_t id[16], const uint8_t sha[32], int outcome)
@@ -210,41 +293,63 @@ static int push_item(ingest *g, const uint8_t id[16], const uint8_t sha[32], int
 	return 0;
 }
 
-/* Encode, sign and add the record to the custody commit; report the outcome. */
-static int commit_item(ingest *g, const custos_record *r, int outcome)
+static int finish_refusal(ingest *g, job *j)
 {
-	buf rb, sb;
-	uint8_t id[16], sig[64];
-	char hex[33];
-	buf_init(&rb, RECORD_MAX);
-	buf_init(&sb, 256);
-	int rc = record_encode(&rb, r);
-	if (rc == 0)
-		rc = record_id(id, rb.p, rb.n);
-	if (rc == 0)
-		rc = key_sign(sig, g->key, rb.p, rb.n);
-	if (rc == 0)
-		rc = sigfile_encode(&sb, custos_key_public(g->key)->id, sig);
-	custos_hex(hex, id, 16);
-	if (rc == 0)
-		rc = custody_txn_add_item(g->txn, hex, rb.p, rb.n, sb.p, sb.n);
-	if (rc == 0)
-		rc = push_item(g, id, r->sha256, outcome);
-	if (rc == 0) {
-		if (outcome == OUTCOME_STORED)
-			g->prog.stored++;
-		else
-			g->prog.duplicates++;
-		g->prog.bytes += r->size;
-		if (g->o->on_outcome) {
-			custos_outcome o = {.path = g->path.p, .path_len = g->path.n,
-					    .kind = outcome == OUTCOME_STORED ? CUSTOS_STORED : CUSTOS_DUPLICATE,
-					    .item_hex = hex, .sha256 = r->sha256, .size = r->size};
-			g->o->on_outcome(&o, g->o->ud);
-		}
+	if (g->ev.n_refused == g->cap_refused) {
+		size_t cap = g->cap_refused ? 2 * g->cap_refused : 64;
+		event_refusal *r = realloc(g->ev.refused, cap * sizeof *r);
+		if (!r)
+			return custos_error_set(CUSTOS_ERROR, "out of memory");
+		g->ev.refused = r;
+		g->cap_refused = cap;
 	}
-	buf_free(&rb);
-	buf_free(&sb);
+	event_refusal *r = &g->ev.refused[g->ev.n_refused];
+	buf e;
+	buf_init(&e, 0);
+	esc_encode(&e, j->rec.path.p, j->rec.path.n);
+	snprintf(r->reason, sizeof r->reason, "%s", j->reason);
+	if (!(r->path_esc = buf_steal(&e, NULL)))
+		return CUSTOS_ERROR;
+	g->ev.n_refused++;
+	g->prog.refused++;
+	if (g->o->on_outcome) {
+		custos_outcome o = {.path = j->rec.path.p, .path_len = j->rec.path.n,
+				    .kind = CUSTOS_REFUSED, .reason = j->reason, .detail = j->detail};
+		g->o->on_outcome(&o, g->o->ud);
+	}
+	return 0;
+}
+
+static int finish_item(ingest *g, job *j)
+{
+	char hex[33];
+	const custos_record *r = &j->rec;
+	custos_hex(hex, j->id, 16);
+	int rc = custody_txn_add_item(g->txn, hex, j->rb.p, j->rb.n, j->sb.p, j->sb.n);
+	if (rc == 0)
+		rc = push_item(g, j->id, r->sha256, j->outcome);
+	if (rc < 0)
+		return rc;
+	if (j->outcome == OUTCOME_STORED)
+		g->prog.stored++;
+	else
+		g->prog.duplicates++;
+	g->prog.bytes += r->size;
+	if (g->o->on_outcome) {
+		custos_outcome o = {.path = r->path.p, .path_len = r->path.n,
+				    .kind = j->outcome == OUTCOME_STORED ? CUSTOS_STORED : CUSTOS_DUPLICATE,
+				    .item_hex = hex, .sha256 = r->sha256, .size = r->size};
+		g->o->on_outcome(&o, g->o->ud);
+	}
+	return 0;
+}
+
+/* In submission order, on the ingesting thread. */
+static int job_done(void *p, void *ud)
+{
+	job *j = p;
+	int rc = j->refusal ? finish_refusal(ud, j) : finish_item(ud, j);
+	job_free(j);
 	return rc;
 }
 
@@ -359,20 +464,21 @@ static int read_large(ingest *g, int fd, const struct stat *st, file_read *fr, s
 	return rc;
 }
 
-static int classify_and_commit(ingest *g, const uint8_t *name, size_t nl, const struct stat *st,
-			       const file_read *fr)
+static int submit_file(ingest *g, const uint8_t *name, size_t nl, const struct stat *st,
+		       const file_read *fr)
 {
-	custos_record r;
-	make_record(g, &r, name, nl, &fr->dr, st);
-	int rc = classify_buffer(g->cls, fr->prefix, fr->prefix_len, &r.mime, &r.description);
-	if (rc < 0)
-		return rc;
-	r.ext_mismatch = classify_ext_mismatch(name, nl, r.mime);
-	rc = commit_item(g, &r, fr->outcome);
-	free(r.mime);
-	free(r.description);
-	free(r.ext_mismatch);
-	return rc;
+	job *j = item_job(g, name, nl, &fr->dr, st, fr->outcome);
+	if (!j)
+		return CUSTOS_ERROR;
+	size_t n = fr->prefix_len < CLASSIFY_PREFIX ? fr->prefix_len : CLASSIFY_PREFIX;
+	j->prefix = malloc(n + 1);
+	if (!j->prefix) {
+		job_free(j);
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	}
+	memcpy(j->prefix, fr->prefix, n);
+	j->prefix_len = n;
+	return pool_submit(g->workers, j, true);
 }
 
 static int ingest_regular(ingest *g, int dirfd, const char *name, const struct stat *lst,
@@ -415,7 +521,7 @@ static int ingest_regular(ingest *g, int dirfd, const char *name, const struct s
 		fr.outcome = existed ? OUTCOME_DUPLICATE : OUTCOME_STORED;
 	}
 	if (rc == 0)
-		rc = classify_and_commit(g, base, bl, &st, &fr);
+		rc = submit_file(g, base, bl, &st, &fr);
 done:
 	store_large_abort(lo);
 	close(fd);
@@ -443,15 +549,16 @@ static int ingest_symlink(ingest *g, int dirfd, const char *name, const struct s
 		rc = store_small(g, (const uint8_t *)target, (size_t)n, fr.dr.sha256, &fr.outcome);
 	if (rc < 0)
 		return rc;
-	custos_record r;
-	make_record(g, &r, base, bl, &fr.dr, lst);
-	r.kind = CUSTOS_KIND_SYMLINK;
-	r.target.p = (uint8_t *)target;
-	r.target.n = (size_t)n;
-	r.mime = "inode/symlink";
-	r.description = "symbolic link (recorded, not followed)";
+	job *j = item_job(g, base, bl, &fr.dr, lst, fr.outcome);
+	if (!j || copy_bytes(&j->rec.target, (const uint8_t *)target, (size_t)n) < 0) {
+		job_free(j);
+		return CUSTOS_ERROR;
+	}
+	j->rec.kind = CUSTOS_KIND_SYMLINK;
+	j->rec.mime = xstrdup("inode/symlink");
+	j->rec.description = xstrdup("symbolic link (recorded, not followed)");
 	g->prog.files++;
-	return commit_item(g, &r, fr.outcome);
+	return pool_submit(g->workers, j, true);
 }
 
 /* ------------------------------------------------------------ walking */
@@ -715,7 +822,6 @@ static void ingest_free(ingest *g)
 {
 	store_batch_abort(g->batch);
 	custody_txn_abort(g->txn);
-	classify_close(g->cls);
 	/* source and note point at the caller's strings */
 	g->ev.source = (custos_bytes){0};
 	g->ev.note = (custos_bytes){0};
@@ -747,14 +853,22 @@ int custos_ingest(custos_vault *v, const custos_key *key, const char *const *pat
 		rc = begin_event(&g);
 	if (rc == 0 && (!(g.io = malloc(READ_CHUNK + 1)) || !(g.prefix = malloc(CLASSIFY_PREFIX))))
 		rc = custos_error_set(CUSTOS_ERROR, "out of memory");
+	pool_ops ops = {worker_ctx_new, worker_ctx_free, job_work, job_done, &g};
 	if (rc == 0)
-		rc = classify_open(&g.cls);
+		rc = pool_start(&g.workers, pool_default_workers(), 128, &ops);
 	if (rc == 0)
 		rc = store_batch_begin(&g.batch, v->store);
 	if (rc == 0)
 		rc = custody_txn_begin(&g.txn, v->log);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = ingest_input(&g, paths[i]);
+	if (g.workers) {
+		if (rc == 0)
+			rc = pool_finish(g.workers);
+		else
+			pool_abort(g.workers, job_free);
+		g.workers = NULL;
+	}
 	report_progress(&g, true);
 	if (rc == 0)
 		rc = finish_event(&g, out);

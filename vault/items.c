@@ -164,12 +164,15 @@ static int foreach_commit(const uint8_t oid[20], void *ud)
 	if (rc < 0)
 		return rc;
 	char hex[33];
+	custody_items *tree = NULL;
+	if (ev.n_items)
+		rc = custody_items_open(&tree, s->v->log, oid);
 	for (size_t i = 0; rc == 0 && i < ev.n_items; i++) {
 		uint8_t *rec = NULL, *sig = NULL;
 		size_t rn, sn;
 		custos_item *it = NULL;
 		custos_hex(hex, ev.items[i].id, 16);
-		rc = custody_read_item(s->v->log, oid, hex, &rec, &rn, &sig, &sn);
+		rc = custody_items_read(tree, hex, &rec, &rn, &sig, &sn);
 		if (rc == 0)
 			rc = item_from_bytes(s->v, oid, rec, rn, sig, sn,
 					     outcome_name(ev.items[i].outcome), &it);
@@ -179,6 +182,7 @@ static int foreach_commit(const uint8_t oid[20], void *ud)
 		free(rec);
 		free(sig);
 	}
+	custody_items_close(tree);
 	event_clear(&ev);
 	custody_commit_clear(&cc);
 	return rc;

@@ -261,12 +261,15 @@ static int sync_one_commit(const uint8_t oid[20], void *ud)
 	sha256_buf(e[s->u.n_events].event_sha, cc.event, cc.event_len);
 	s->u.n_events++;
 	char hex[33];
+	custody_items *tree = NULL;
+	if (ev.n_items)
+		rc = custody_items_open(&tree, s->v->log, oid);
 	for (size_t i = 0; rc == 0 && i < ev.n_items; i++) {
 		uint8_t *rec = NULL, *sig = NULL;
 		size_t rn, sn;
 		custos_record r;
 		custos_hex(hex, ev.items[i].id, 16);
-		rc = custody_read_item(s->v->log, oid, hex, &rec, &rn, &sig, &sn);
+		rc = custody_items_read(tree, hex, &rec, &rn, &sig, &sn);
 		if (rc == 0 && (rc = record_parse(&r, rec, rn)) == 0) {
 			rc = sync_push_item(s, &r, ev.items[i].id);
 			record_clear(&r);
@@ -274,6 +277,7 @@ static int sync_one_commit(const uint8_t oid[20], void *ud)
 		free(rec);
 		free(sig);
 	}
+	custody_items_close(tree);
 done:
 	event_clear(&ev);
 	custody_commit_clear(&cc);

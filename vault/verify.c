@@ -138,7 +138,7 @@ static void check_indexed(checker *c, const custos_record *r, const uint8_t id[1
 			"the derived index does not list this item; rebuild it with 'custos reindex'");
 }
 
-static void check_record(checker *c, const event *ev, size_t i, const uint8_t commit[20])
+static void check_record(checker *c, const event *ev, size_t i, custody_items *tree)
 {
 	char hex[33], where[128];
 	uint8_t *rec = NULL, *sig = NULL, id[16], keyid[8], s[64];
@@ -147,7 +147,7 @@ static void check_record(checker *c, const event *ev, size_t i, const uint8_t co
 	custos_hex(hex, ev->items[i].id, 16);
 	snprintf(where, sizeof where, "item %s (event %llu)", hex, (unsigned long long)ev->seq);
 	c->items++;
-	if (custody_read_item(c->v->log, commit, hex, &rec, &rn, &sig, &sn) < 0) {
+	if (!tree || custody_items_read(tree, hex, &rec, &rn, &sig, &sn) < 0) {
 		problem(c, "missing-record", where, "%s", custos_error_last());
 		return;
 	}
@@ -181,8 +181,12 @@ static void check_items(checker *c, const event *ev, const custody_commit *cc)
 		problem(c, "unlisted-entry", where,
 			"the commit holds %zu item files, the event lists %zu items (%zu expected)",
 			cc->n_item_entries, ev->n_items, 2 * ev->n_items);
+	custody_items *tree = NULL;
+	if (ev->n_items && custody_items_open(&tree, c->v->log, cc->oid) < 0)
+		problem(c, "missing-record", where, "%s", custos_error_last());
 	for (size_t i = 0; i < ev->n_items; i++)
-		check_record(c, ev, i, cc->oid);
+		check_record(c, ev, i, tree);
+	custody_items_close(tree);
 }
 
 /* ------------------------------------------------------------ one event of the chain */
