@@ -14,7 +14,7 @@ int cmd_cat(cli *c, int argc, char **argv)
 	if (st)
 		return st;
 	custos_item *it = NULL;
-	int rc = custos_item_find(&it, v, argv[1]);
+	int rc = custos_item_find(&it, v, argv[1], CUSTOS_FIND_ANY_RECEIPT);
 	if (rc == 0) {
 		fflush(stdout);
 		rc = custos_item_cat(v, it, STDOUT_FILENO);

@@ -70,7 +70,7 @@ int cmd_log(cli *c, int argc, char **argv)
 	custos_item *it = NULL;
 	int rc = 0;
 	if (optind < argc)
-		rc = custos_item_find(&it, v, argv[optind]);
+		rc = custos_item_find(&it, v, argv[optind], CUSTOS_FIND_EXACT);
 	if (rc == 0)
 		rc = custos_log_foreach(v, it ? it->id_hex : NULL, print_event, &o);
 	custos_item_free(it);

@@ -62,7 +62,7 @@ int cmd_show(cli *c, int argc, char **argv)
 	if (st)
 		return st;
 	custos_item *it = NULL;
-	int rc = custos_item_find(&it, v, argv[optind]);
+	int rc = custos_item_find(&it, v, argv[optind], CUSTOS_FIND_EXACT);
 	if (rc < 0) {
 		custos_vault_close(v);
 		return fail_last(rc);

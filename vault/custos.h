@@ -188,7 +188,8 @@ void custos_item_free(custos_item *item);
 
 /* Resolve ITEM (an item id, a unique item id prefix or a unique SHA-256 prefix of at least
  * 8 hex digits) to an item. CUSTOS_EAMBIGUOUS when more than one item matches. */
-int custos_item_find(custos_item **out, custos_vault *v, const char *spec);
+enum { CUSTOS_FIND_EXACT = 0, CUSTOS_FIND_ANY_RECEIPT = 1 /* same bytes: any item will do */ };
+int custos_item_find(custos_item **out, custos_vault *v, const char *spec, int flags);
 
 /* Every item in log order. The callback returns non-zero to stop (returned as is). */
 typedef int (*custos_item_fn)(const custos_item *item, void *ud);

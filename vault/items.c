@@ -104,7 +104,8 @@ int vault_load_item(custos_vault *v, const uint8_t id[CUSTOS_ITEM_ID_LEN], uint6
 typedef struct match {
 	index_item first;
 	size_t n;
-	bool same_id; /* all matches are the same item */
+	bool same_id;  /* all matches are the same item */
+	bool same_sha; /* all matches are receipts of the same bytes */
 } match;
 
 static int match_cb(const index_item *it, void *ud)
@@ -112,15 +113,16 @@ static int match_cb(const index_item *it, void *ud)
 	match *m = ud;
 	if (m->n == 0) {
 		m->first = *it;
-		m->same_id = true;
-	} else if (memcmp(m->first.id, it->id, CUSTOS_ITEM_ID_LEN) != 0) {
-		m->same_id = false;
+		m->same_id = m->same_sha = true;
+	} else {
+		m->same_id &= memcmp(m->first.id, it->id, CUSTOS_ITEM_ID_LEN) == 0;
+		m->same_sha &= memcmp(m->first.sha256, it->sha256, 32) == 0;
 	}
 	m->n++;
 	return m->n > 64 ? 1 : 0;
 }
 
-int custos_item_find(custos_item **out, custos_vault *v, const char *spec)
+int custos_item_find(custos_item **out, custos_vault *v, const char *spec, int flags)
 {
 	size_t n = strlen(spec);
 	*out = NULL;
@@ -139,7 +141,8 @@ int custos_item_find(custos_item **out, custos_vault *v, const char *spec)
 		return rc;
 	if (by_id.n + by_sha.n == 0)
 		return custos_error_set(CUSTOS_ENOTFOUND, "no item matches '%s'", spec);
-	if (by_id.n > 1 || (by_id.n == 1 && by_sha.n > 0) || (by_sha.n > 1 && !by_sha.same_id))
+	bool one_sha = by_sha.same_id || ((flags & CUSTOS_FIND_ANY_RECEIPT) && by_sha.same_sha);
+	if (by_id.n > 1 || (by_id.n == 1 && by_sha.n > 0) || (by_sha.n > 1 && !one_sha))
 		return custos_error_set(CUSTOS_EAMBIGUOUS,
 					"'%s' matches more than one item; give more digits (see custos verify or custos ls)",
 					spec);
