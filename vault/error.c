@@ -55,10 +55,17 @@ int custos_error_wrap(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
-	if (old[0])
-		snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
-	else
-		snprintf(last_error, sizeof last_error, "%s", prefix);
+	/* "prefix: old", truncated to fit. */
+	size_t pos = strlen(prefix);
+	memcpy(last_error, prefix, pos + 1);
+	if (old[0] && pos + 2 < sizeof last_error) {
+		size_t ol = strlen(old), room = sizeof last_error - 1 - pos - 2;
+		if (ol > room)
+			ol = room;
+		memcpy(last_error + pos, ": ", 2);
+		memcpy(last_error + pos + 2, old, ol);
+		last_error[pos + 2 + ol] = '\0';
+	}
 	return code;
 }
 

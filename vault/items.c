@@ -210,6 +210,8 @@ int vault_locate(custos_vault *v, const uint8_t sha256[32], bool *loose, store_p
 	}
 	*loose = false;
 	int rc = index_find_packed(v->index, sha256, packed);
+	if (rc == 0)
+		rc = store_check_packed(v->store, packed);
 	if (rc == 0 && size)
 		*size = packed->length;
 	if (rc == CUSTOS_ENOTFOUND) {
@@ -217,7 +219,7 @@ int vault_locate(custos_vault *v, const uint8_t sha256[32], bool *loose, store_p
 		custos_hex(hex, sha256, 32);
 		custos_error_set(rc, "object %s is missing from the store", hex);
 	}
-	return rc;
+	return rc < 0 ? CUSTOS_ENOTFOUND : rc;
 }
 
 int custos_item_cat(custos_vault *v, const custos_item *item, int fd)

@@ -19,6 +19,8 @@
 #define PACK_WBUF (1u << 20)
 
 struct store {
+	int cached_fd; /* the pack store_check_packed read last */
+	uint8_t cached_pack[32];
 	char *dir;     /* the vault */
 	char *objects; /* <vault>/objects */
 	char *packs;   /* <vault>/objects/packs */
@@ -82,6 +84,7 @@ int store_open(store **out, const char *vault_dir)
 	store *s = xcalloc(1, sizeof *s);
 	if (!s)
 		return CUSTOS_ERROR;
+	s->cached_fd = -1;
 	s->dir = xstrdup(vault_dir);
 	s->objects = path_join(vault_dir, "objects");
 	s->packs = path_join(vault_dir, "objects/packs");
@@ -98,6 +101,8 @@ void store_close(store *s)
 {
 	if (!s)
 		return;
+	if (s->cached_fd >= 0)
+		close(s->cached_fd);
 	free(s->dir);
 	free(s->objects);
 	free(s->packs);
@@ -485,6 +490,50 @@ int store_open_read(store *s, const uint8_t sha256[32], const store_packed *loc,
 }
 
 /* ------------------------------------------------------------ reading packs */
+
+static int pack_fd(store *s, const uint8_t pack[32])
+{
+	if (s->cached_fd >= 0 && memcmp(s->cached_pack, pack, 32) == 0)
+		return s->cached_fd;
+	char path[4096];
+	pack_path(path, sizeof path, s, pack);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return custos_error_errno(errno == ENOENT ? CUSTOS_ENOTFOUND : CUSTOS_ERROR,
+					  "cannot open pack %s", path);
+	if (s->cached_fd >= 0)
+		close(s->cached_fd);
+	s->cached_fd = fd;
+	memcpy(s->cached_pack, pack, 32);
+	return fd;
+}
+
+int store_check_packed(store *s, const store_packed *loc)
+{
+	char hex[65];
+	custos_hex(hex, loc->sha256, 32);
+	if (loc->offset < 512)
+		return CUSTOS_CORRUPT("object %s: impossible pack offset", hex);
+	int fd = pack_fd(s, loc->pack);
+	if (fd < 0)
+		return fd;
+	/* Read the one ustar header in front of the member with libarchive, starting there. */
+	if (lseek(fd, (off_t)(loc->offset - 512), SEEK_SET) < 0)
+		return custos_error_errno(CUSTOS_ERROR, "cannot seek in a pack");
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	int rc = 0;
+	if (!a)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	archive_read_support_format_tar(a);
+	if (archive_read_open_fd(a, fd, 512) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
+		rc = CUSTOS_CORRUPT("object %s is not in its pack (no member header at its offset)", hex);
+	else if (!archive_entry_pathname(e) || strcmp(archive_entry_pathname(e), hex) != 0 ||
+		 (uint64_t)archive_entry_size(e) != loc->length)
+		rc = CUSTOS_CORRUPT("object %s is not in its pack (another member at its offset)", hex);
+	archive_read_free(a);
+	return rc;
+}
 
 int store_pack_members(store *s, const uint8_t pack[32], store_member_fn fn, void *ud)
 {

@@ -52,6 +52,12 @@ bool store_has_loose(store *s, const uint8_t sha256[32], uint64_t *size);
 int store_open_read(store *s, const uint8_t sha256[32], const store_packed *loc, int *fd,
 		    uint64_t *offset, uint64_t *length);
 
+/* Check, against the pack itself, that loc names a member holding that object: the pack
+ * exists and the member header at loc says this name and size. CUSTOS_ENOTFOUND when the
+ * pack is gone, CUSTOS_EINTEGRITY when the member is not there. Used so that fsck and
+ * verify never take the derived index's word for what the store holds. */
+int store_check_packed(store *s, const store_packed *loc);
+
 /* Visit every member of a pack: name, data offset, length. Used to rebuild the index and by
  * fsck. */
 typedef int (*store_member_fn)(const store_packed *m, const char *name, void *ud);

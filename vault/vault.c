@@ -79,7 +79,7 @@ static int marker_field(const char **p, const char *end, const char *label, cons
 	return 0;
 }
 
-static int marker_parse(custos_vault_info *info, const uint8_t *text, size_t n)
+int vault_marker_parse(custos_vault_info *info, const uint8_t *text, size_t n)
 {
 	const char *p = (const char *)text, *end = p + n, *v;
 	size_t vl, got;
@@ -163,7 +163,7 @@ static int read_marker(custos_vault *v)
 	int rc = fs_read_file(&text, &n, path, MARKER_MAX);
 	if (rc == CUSTOS_ENOTFOUND)
 		rc = custos_error_set(CUSTOS_ENOTFOUND, "%s is not a custos vault (no VAULT file)", v->dir);
-	if (rc == 0 && (rc = marker_parse(&v->info, text, n)) < 0)
+	if (rc == 0 && (rc = vault_marker_parse(&v->info, text, n)) < 0)
 		custos_error_wrap(rc, "%s", path);
 	free(text);
 	free(path);

@@ -32,6 +32,8 @@ int vault_sync_index(custos_vault *v, bool full_rebuild);
 /* Where an object is: *loose set when it is a loose file; else *packed filled in. */
 int vault_locate(custos_vault *v, const uint8_t sha256[32], bool *loose, store_packed *packed,
 		 uint64_t *size);
+/* Parse a VAULT marker (FS §1.2); exposed for the fuzz target. */
+int vault_marker_parse(custos_vault_info *info, const uint8_t *text, size_t n);
 /* Record the new head after a commit. */
 void vault_set_head(custos_vault *v, const uint8_t head[20], uint64_t events);
 

@@ -1,0 +1,1 @@
+ed25519 b9bef12177642648 qDah5aCTkqztxGLzHM8yQdyWX1qPad1lQIcxZYHuuNo2iWT2YJhN2D0uhptQGoGrp+Z7vVjbdR9PvuUJp7cdAg==

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# run.sh — the thorough fuzzing mode: builds the libFuzzer targets with clang
+# (ASan + UBSan) and runs each for FUZZ_SECONDS (default 300), growing its corpus in
+# build-fuzz/corpus/<target> from the seeds in tests/fuzz/corpus/<target>.
+#   tests/fuzz/run.sh [target...]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${FUZZ_SECONDS:-300}
+if [ ! -f build-fuzz/build.ninja ]; then
+	CC=clang meson setup build-fuzz -Dfuzzers=true -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+fi
+ninja -C build-fuzz >/dev/null
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(record event sshsig pubkey marker)
+for t in "${targets[@]}"; do
+	mkdir -p "build-fuzz/corpus/$t"
+	echo "== fuzz_$t for ${secs}s"
+	"build-fuzz/tests/fuzz_$t" -max_total_time="$secs" -max_len=65536 \
+		"build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" 2>&1 | tail -3
+done
