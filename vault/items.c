@@ -152,11 +152,45 @@ int custos_item_find(custos_item **out, custos_vault *v, const char *spec, int f
 
 /* ------------------------------------------------------------ listing */
 
+int vault_event_records(custos_vault *v, const uint8_t commit[20], const event *ev,
+			vault_record_fn fn, void *ud)
+{
+	char hex[33];
+	custody_items *tree = NULL;
+	int rc = ev->n_items ? custody_items_open(&tree, v->log, commit) : 0;
+	for (size_t i = 0; rc == 0 && i < ev->n_items; i++) {
+		uint8_t *rec = NULL, *sig = NULL;
+		size_t rn, sn;
+		custos_hex(hex, ev->items[i].id, 16);
+		rc = custody_items_read(tree, hex, &rec, &rn, &sig, &sn);
+		if (rc == 0)
+			rc = fn(ev, i, rec, rn, sig, sn, ud);
+		free(rec);
+		free(sig);
+	}
+	custody_items_close(tree);
+	return rc;
+}
+
 typedef struct foreach_state {
 	custos_vault *v;
+	const uint8_t *commit;
 	custos_item_fn fn;
 	void *ud;
 } foreach_state;
+
+static int foreach_record(const event *ev, size_t i, const uint8_t *rec, size_t rn,
+			  const uint8_t *sig, size_t sn, void *ud)
+{
+	foreach_state *s = ud;
+	custos_item *it = NULL;
+	int rc = item_from_bytes(s->v, s->commit, rec, rn, sig, sn,
+				 outcome_name(ev->items[i].outcome), &it);
+	if (rc == 0)
+		rc = s->fn(it, s->ud);
+	custos_item_free(it);
+	return rc;
+}
 
 static int foreach_commit(const uint8_t oid[20], void *ud)
 {
@@ -166,26 +200,8 @@ static int foreach_commit(const uint8_t oid[20], void *ud)
 	int rc = vault_read_event(s->v, oid, &ev, &cc);
 	if (rc < 0)
 		return rc;
-	char hex[33];
-	custody_items *tree = NULL;
-	if (ev.n_items)
-		rc = custody_items_open(&tree, s->v->log, oid);
-	for (size_t i = 0; rc == 0 && i < ev.n_items; i++) {
-		uint8_t *rec = NULL, *sig = NULL;
-		size_t rn, sn;
-		custos_item *it = NULL;
-		custos_hex(hex, ev.items[i].id, 16);
-		rc = custody_items_read(tree, hex, &rec, &rn, &sig, &sn);
-		if (rc == 0)
-			rc = item_from_bytes(s->v, oid, rec, rn, sig, sn,
-					     outcome_name(ev.items[i].outcome), &it);
-		if (rc == 0)
-			rc = s->fn(it, s->ud);
-		custos_item_free(it);
-		free(rec);
-		free(sig);
-	}
-	custody_items_close(tree);
+	s->commit = oid;
+	rc = vault_event_records(s->v, oid, &ev, foreach_record, s);
 	event_clear(&ev);
 	custody_commit_clear(&cc);
 	return rc;
@@ -194,7 +210,7 @@ static int foreach_commit(const uint8_t oid[20], void *ud)
 int custos_items_foreach(custos_vault *v, custos_item_fn fn, void *ud)
 {
 	uint8_t head[20];
-	foreach_state s = {v, fn, ud};
+	foreach_state s = {v, NULL, fn, ud};
 	int rc = custody_head(v->log, head);
 	return rc < 0 ? rc : custody_walk(v->log, head, foreach_commit, &s);
 }

@@ -243,6 +243,20 @@ static int sync_push_item(sync_state *s, const custos_record *r, const uint8_t i
 	return 0;
 }
 
+static int sync_record(const event *ev, size_t i, const uint8_t *rec, size_t rn,
+		       const uint8_t *sig, size_t sn, void *ud)
+{
+	(void)sig;
+	(void)sn;
+	custos_record r;
+	int rc = record_parse(&r, rec, rn);
+	if (rc == 0) {
+		rc = sync_push_item(ud, &r, ev->items[i].id);
+		record_clear(&r);
+	}
+	return rc;
+}
+
 static int sync_one_commit(const uint8_t oid[20], void *ud)
 {
 	sync_state *s = ud;
@@ -260,24 +274,7 @@ static int sync_one_commit(const uint8_t oid[20], void *ud)
 	memcpy(e[s->u.n_events].commit, oid, 20);
 	sha256_buf(e[s->u.n_events].event_sha, cc.event, cc.event_len);
 	s->u.n_events++;
-	char hex[33];
-	custody_items *tree = NULL;
-	if (ev.n_items)
-		rc = custody_items_open(&tree, s->v->log, oid);
-	for (size_t i = 0; rc == 0 && i < ev.n_items; i++) {
-		uint8_t *rec = NULL, *sig = NULL;
-		size_t rn, sn;
-		custos_record r;
-		custos_hex(hex, ev.items[i].id, 16);
-		rc = custody_items_read(tree, hex, &rec, &rn, &sig, &sn);
-		if (rc == 0 && (rc = record_parse(&r, rec, rn)) == 0) {
-			rc = sync_push_item(s, &r, ev.items[i].id);
-			record_clear(&r);
-		}
-		free(rec);
-		free(sig);
-	}
-	custody_items_close(tree);
+	rc = vault_event_records(s->v, oid, &ev, sync_record, s);
 done:
 	event_clear(&ev);
 	custody_commit_clear(&cc);

@@ -27,6 +27,11 @@ int vault_load_item(custos_vault *v, const uint8_t id[CUSTOS_ITEM_ID_LEN], uint6
 		    custos_item **out);
 /* Read and parse the event of a commit. */
 int vault_read_event(custos_vault *v, const uint8_t commit[20], event *ev, custody_commit *cc);
+/* Call fn with the record and signature bytes of each item an event lists, in order. */
+typedef int (*vault_record_fn)(const event *ev, size_t i, const uint8_t *rec, size_t rn,
+			       const uint8_t *sig, size_t sn, void *ud);
+int vault_event_records(custos_vault *v, const uint8_t commit[20], const event *ev,
+			vault_record_fn fn, void *ud);
 /* Bring the index up to date with custody.git (and with packs it does not know). */
 int vault_sync_index(custos_vault *v, bool full_rebuild);
 /* Where an object is: *loose set when it is a loose file; else *packed filled in. */

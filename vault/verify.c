@@ -32,6 +32,7 @@ typedef struct checker {
 	bool *commit_ok; /* per seq: the commit's own checks passed */
 	size_t cap_ok;
 	bool check_items; /* fsck: every record and object */
+	size_t leftovers; /* files in tmp/ */
 	uint8_t *io;
 } checker;
 
@@ -376,44 +377,66 @@ static bool name_is_hex(const char *s, size_t n)
 	return strlen(s) == n && is_lower_hex(s, n);
 }
 
-static void check_loose_dir(checker *c, const char *dir, const char *sub)
+/* Visit every entry of a directory of the vault (not "." or ".."), with its full path and
+ * its path relative to the vault for messages. */
+typedef void (*entry_fn)(checker *c, const char *path, const char *rel, const char *name);
+
+static void each_entry(checker *c, const char *rel_dir, entry_fn fn)
 {
-	DIR *d = opendir(dir);
-	char where[4200];
+	char *dir = path_join(c->v->dir, rel_dir);
+	DIR *d = dir ? opendir(dir) : NULL;
 	if (!d) {
-		problem(c, "bad-store", dir, "cannot list: %s", strerror(errno));
+		problem(c, "bad-store", rel_dir, "cannot list: %s", strerror(errno));
+		free(dir);
 		return;
 	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		snprintf(where, sizeof where, "objects/%s/%s", sub, de->d_name);
-		uint8_t sha[32], got[32];
-		struct stat st;
-		char *path = path_join(dir, de->d_name);
-		if (!path)
-			break;
-		if (!name_is_hex(de->d_name, 64) || strncmp(de->d_name, sub, 2) != 0 ||
-		    lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-			problem(c, "stray-file", where, "not an object name or not a regular file");
-			free(path);
-			continue;
-		}
-		hex_decode(sha, 32, de->d_name, 64);
-		c->objects++;
-		if (c->o->full) {
-			int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-			if (fd < 0 || hash_range(c, fd, 0, (uint64_t)st.st_size, got) < 0)
-				problem(c, "unreadable-object", where, "%s", custos_error_last());
-			else if (memcmp(got, sha, 32) != 0)
-				problem(c, "hash-mismatch", where, "the bytes do not hash to the object's name");
-			if (fd >= 0)
-				close(fd);
-		}
+		char *path = path_join(dir, de->d_name), *rel = path_join(rel_dir, de->d_name);
+		if (path && rel)
+			fn(c, path, rel, de->d_name);
 		free(path);
+		free(rel);
 	}
 	closedir(d);
+	free(dir);
+}
+
+static bool is_regular(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* objects/<xx>/<sha256>: the name is the hash, and the directory its first byte. */
+static void check_loose(checker *c, const char *path, const char *rel, const char *name)
+{
+	uint8_t sha[32], got[32];
+	const char *sub = rel + strlen("objects/");
+	if (!name_is_hex(name, 64) || strncmp(name, sub, 2) != 0 || !is_regular(path)) {
+		problem(c, "stray-file", rel, "not an object name or not a regular file");
+		return;
+	}
+	hex_decode(sha, 32, name, 64);
+	c->objects++;
+	if (!c->o->full)
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || hash_range(c, fd, 0, (uint64_t)st.st_size, got) < 0)
+		problem(c, "unreadable-object", rel, "%s", fd < 0 ? strerror(errno) : custos_error_last());
+	else if (memcmp(got, sha, 32) != 0)
+		problem(c, "hash-mismatch", rel, "the bytes do not hash to the object's name");
+	if (fd >= 0)
+		close(fd);
 }
 
 typedef struct pack_check {
@@ -443,154 +466,91 @@ static int pack_member_cb(const store_packed *m, const char *name, void *ud)
 	return 0;
 }
 
-static void check_pack(checker *c, const char *path, const char *name)
+/* objects/packs/<sha256>.tar: named by its hash, every member an object named by its own. */
+static void check_pack(checker *c, const char *path, const char *rel, const char *name)
 {
-	char where[300];
 	uint8_t pack[32], got[32];
 	struct stat st;
-	snprintf(where, sizeof where, "objects/packs/%s", name);
+	size_t len = strlen(name);
+	if (len != 68 || strcmp(name + 64, ".tar") != 0 || !is_lower_hex(name, 64) || !is_regular(path)) {
+		problem(c, "stray-file", rel, "not a pack name or not a regular file");
+		return;
+	}
 	hex_decode(pack, 32, name, 64);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		problem(c, "unreadable-object", where, "%s", strerror(errno));
+		problem(c, "unreadable-object", rel, "%s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
 	if (c->o->full) {
 		if (hash_range(c, fd, 0, (uint64_t)st.st_size, got) < 0)
-			problem(c, "unreadable-object", where, "%s", custos_error_last());
+			problem(c, "unreadable-object", rel, "%s", custos_error_last());
 		else if (memcmp(got, pack, 32) != 0)
-			problem(c, "hash-mismatch", where, "the pack's bytes do not hash to its name");
+			problem(c, "hash-mismatch", rel, "the pack's bytes do not hash to its name");
 	}
-	pack_check pc = {c, fd, where};
+	pack_check pc = {c, fd, rel};
 	if (store_pack_members(c->v->store, pack, pack_member_cb, &pc) < 0)
-		problem(c, "bad-pack", where, "%s", custos_error_last());
+		problem(c, "bad-pack", rel, "%s", custos_error_last());
 	close(fd);
 }
 
-static void check_packs(checker *c, const char *dir)
+static void check_store_entry(checker *c, const char *path, const char *rel, const char *name)
 {
-	DIR *d = opendir(dir);
-	if (!d) {
-		problem(c, "bad-store", "objects/packs", "cannot list: %s", strerror(errno));
-		return;
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		char *path = path_join(dir, de->d_name);
-		struct stat st;
-		if (!path)
-			break;
-		size_t len = strlen(de->d_name);
-		if (len != 68 || strcmp(de->d_name + 64, ".tar") != 0 || !is_lower_hex(de->d_name, 64) ||
-		    lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-			char where[300];
-			snprintf(where, sizeof where, "objects/packs/%s", de->d_name);
-			problem(c, "stray-file", where, "not a pack name or not a regular file");
-		} else {
-			check_pack(c, path, de->d_name);
-		}
-		free(path);
-	}
-	closedir(d);
+	if (strcmp(name, "packs") == 0 && is_dir(path))
+		each_entry(c, rel, check_pack);
+	else if (name_is_hex(name, 2) && is_dir(path))
+		each_entry(c, rel, check_loose);
+	else
+		problem(c, "stray-file", rel, "not part of the object store layout");
 }
 
-static void check_objects_dir(checker *c)
+static void check_root_entry(checker *c, const char *path, const char *rel, const char *name)
 {
-	char *dir = path_join(c->v->dir, "objects");
-	DIR *d = dir ? opendir(dir) : NULL;
-	if (!d) {
-		problem(c, "bad-store", "objects", "cannot list: %s", strerror(errno));
-		free(dir);
-		return;
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		char *path = path_join(dir, de->d_name);
-		struct stat st;
-		if (!path)
-			break;
-		bool isdir = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-		if (isdir && strcmp(de->d_name, "packs") == 0)
-			check_packs(c, path);
-		else if (isdir && name_is_hex(de->d_name, 2))
-			check_loose_dir(c, path, de->d_name);
-		else {
-			char where[300];
-			snprintf(where, sizeof where, "objects/%s", de->d_name);
-			problem(c, "stray-file", where, "not part of the object store layout");
-		}
-		free(path);
-	}
-	closedir(d);
-	free(dir);
+	static const char *const known[] = {"VAULT", "custody.git", "objects", "index", "tmp"};
+	(void)path;
+	for (size_t i = 0; i < ARRAY_LEN(known); i++)
+		if (strcmp(name, known[i]) == 0)
+			return;
+	problem(c, "stray-file", rel, "not part of the vault layout");
+}
+
+static void count_leftover(checker *c, const char *path, const char *rel, const char *name)
+{
+	(void)path, (void)rel, (void)name;
+	c->leftovers++;
 }
 
 static void check_vault_root(checker *c)
 {
-	static const char *const known[] = {"VAULT", "custody.git", "objects", "index", "tmp"};
-	DIR *d = opendir(c->v->dir);
-	if (!d)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		bool ok = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
-		for (size_t i = 0; i < ARRAY_LEN(known); i++)
-			ok |= strcmp(de->d_name, known[i]) == 0;
-		if (!ok)
-			problem(c, "stray-file", de->d_name, "not part of the vault layout");
-	}
-	closedir(d);
-	char *tmp = path_join(c->v->dir, "tmp");
-	DIR *t = tmp ? opendir(tmp) : NULL;
-	size_t leftovers = 0;
-	while (t && (de = readdir(t)))
-		leftovers += de->d_name[0] != '.';
-	if (t)
-		closedir(t);
-	if (leftovers)
+	each_entry(c, ".", check_root_entry);
+	each_entry(c, "tmp", count_leftover);
+	if (c->leftovers)
 		note(c, "tmp/ holds %zu leftover temporary file(s) from an interrupted write; "
 			"they are not part of the vault",
-		     leftovers);
-	free(tmp);
+		     c->leftovers);
 }
 
 /* Git's own pack and index files end with the SHA-1 of everything before it; git
  * verify-pack checks it, and so does fsck --full (a flip in deflate padding changes no
  * object, but it is still damage to the evidence log). */
-static void check_git_pack_trailers(checker *c)
+static void check_git_trailer(checker *c, const char *path, const char *rel, const char *name)
 {
-	char *dir = path_join(c->v->dir, "custody.git/objects/pack");
-	DIR *d = dir ? opendir(dir) : NULL;
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		if (len < 5 || (strcmp(de->d_name + len - 5, ".pack") != 0 &&
-				strcmp(de->d_name + len - 4, ".idx") != 0))
-			continue;
-		char *path = path_join(dir, de->d_name), where[400];
-		snprintf(where, sizeof where, "custody.git/objects/pack/%s", de->d_name);
-		int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-		struct stat st;
-		uint8_t trailer[20], want[20];
-		digest_result dr;
-		if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 20 ||
-		    pread(fd, trailer, 20, st.st_size - 20) != 20 ||
-		    digest_range(c, fd, 0, (uint64_t)st.st_size - 20, CUSTOS_HASH_SHA1, &dr) < 0 ||
-		    hex_decode(want, 20, dr.extra_hex[1], 40) < 0 || memcmp(want, trailer, 20) != 0)
-			problem(c, "bad-pack", where, "the file's SHA-1 trailer does not match its contents");
-		if (fd >= 0)
-			close(fd);
-		free(path);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
+	size_t len = strlen(name);
+	if (len < 5 || (strcmp(name + len - 5, ".pack") != 0 && strcmp(name + len - 4, ".idx") != 0))
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint8_t trailer[20], want[20];
+	digest_result dr;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 20 ||
+	    pread(fd, trailer, 20, st.st_size - 20) != 20 ||
+	    digest_range(c, fd, 0, (uint64_t)st.st_size - 20, CUSTOS_HASH_SHA1, &dr) < 0 ||
+	    hex_decode(want, 20, dr.extra_hex[1], 40) < 0 || memcmp(want, trailer, 20) != 0)
+		problem(c, "bad-pack", rel, "the file's SHA-1 trailer does not match its contents");
+	if (fd >= 0)
+		close(fd);
 }
 
 /* ------------------------------------------------------------ entry points */
@@ -606,9 +566,9 @@ int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summa
 		problem(&c, "wrong-key", "VAULT", "the vault names another custodian than the trusted key");
 	walk_chain(&c);
 	check_vault_root(&c);
-	check_objects_dir(&c);
+	each_entry(&c, "objects", check_store_entry);
 	if (opts->full)
-		check_git_pack_trailers(&c);
+		each_entry(&c, "custody.git/objects/pack", check_git_trailer);
 	if (index_item_count(v->index) != c.items || index_event_count(v->index) != c.seq)
 		problem(&c, "index-mismatch", "index",
 			"the derived index lists %llu items in %llu events, the log %llu in %llu; "
