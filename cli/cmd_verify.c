@@ -95,9 +95,11 @@ static int verify_one(custos_vault *v, const char *path, bool json)
 		}
 		puts("]}");
 	} else if (!r->n_receipts) {
-		printf("%s: NOT IN VAULT (sha256 %s, %llu bytes)\n", path, sha, (unsigned long long)r->size);
+		print_bytes(stdout, (const uint8_t *)path, strlen(path));
+		printf(": NOT IN VAULT (sha256 %s, %llu bytes)\n", sha, (unsigned long long)r->size);
 	} else {
-		printf("%s: %s (sha256 %s, %llu bytes, %zu receipt%s)\n", path,
+		print_bytes(stdout, (const uint8_t *)path, strlen(path));
+		printf(": %s (sha256 %s, %llu bytes, %zu receipt%s)\n",
 		       ok ? "VERIFIED" : "IN VAULT BUT FAILS CHECKS", sha, (unsigned long long)r->size,
 		       r->n_receipts, r->n_receipts == 1 ? "" : "s");
 		for (size_t i = 0; i < r->n_receipts; i++)

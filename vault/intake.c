@@ -651,9 +651,12 @@ static int ingest_entry(ingest *g, int dirfd, const char *name, const uint8_t *b
 			int depth)
 {
 	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT && depth == 0 ? refuse(g, "not-found", "no such file or directory")
-						     : refuse_errno(g, errno);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		/* An input path that never resolved did not change: it was never there. */
+		if (depth == 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
+			return refuse(g, "not-found", strerror(errno));
+		return refuse_errno(g, errno);
+	}
 	switch (st.st_mode & S_IFMT) {
 	case S_IFREG:
 		return ingest_regular(g, dirfd, name, &st, base, bl);

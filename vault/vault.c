@@ -176,8 +176,25 @@ void vault_set_head(custos_vault *v, const uint8_t head[20], uint64_t events)
 	v->info.events = events;
 }
 
+/* A writer holds the vault's exclusive lock, so a git lock file found now was left by a
+ * process that died mid-update (the ref update is the last step of an event): remove it,
+ * or every later event would fail to move the branch. */
+static void clear_stale_git_locks(custos_vault *v)
+{
+	static const char *const locks[] = {"custody.git/refs/heads/main.lock", "custody.git/HEAD.lock",
+					    "custody.git/packed-refs.lock", "custody.git/config.lock"};
+	for (size_t i = 0; i < ARRAY_LEN(locks); i++) {
+		char *p = path_join(v->dir, locks[i]);
+		if (p)
+			unlink(p);
+		free(p);
+	}
+}
+
 static int open_parts(custos_vault *v)
 {
+	if (v->writable)
+		clear_stale_git_locks(v);
 	char *git = path_join(v->dir, "custody.git"), *ix = path_join(v->dir, "index");
 	int rc = git && ix ? 0 : CUSTOS_ERROR;
 	if (rc == 0)

@@ -526,6 +526,11 @@ static void check_vault_root(checker *c)
 {
 	each_entry(c, ".", check_root_entry);
 	each_entry(c, "tmp", count_leftover);
+	char *lock = path_join(c->v->dir, "custody.git/refs/heads/main.lock");
+	if (lock && access(lock, F_OK) == 0)
+		note(c, "custody.git holds a lock file left by an interrupted write; the next "
+			"write to the vault removes it");
+	free(lock);
 	if (c->leftovers)
 		note(c, "tmp/ holds %zu leftover temporary file(s) from an interrupted write; "
 			"they are not part of the vault",
