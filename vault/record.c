@@ -52,12 +52,11 @@ int esc_decode(custos_bytes *out, const char *s, size_t n)
 				return CUSTOS_CORRUPT("truncated %%-escape");
 			}
 			int h = upper_hex(s[i + 1]), l = upper_hex(s[i + 2]);
-			uint8_t v = (uint8_t)(h << 4 | l);
-			if (h < 0 || l < 0 || plain_byte(v)) {
+			if (h < 0 || l < 0 || plain_byte((uint8_t)(h << 4 | l))) {
 				free(p);
 				return CUSTOS_CORRUPT("non-canonical %%-escape");
 			}
-			p[len++] = v;
+			p[len++] = (uint8_t)(h << 4 | l);
 			i += 2;
 		} else if (plain_byte(c)) {
 			p[len++] = c;

@@ -29,6 +29,7 @@
 #
 # Knobs: CUSTOS_BADINPUT_CASES="1 3 9b" runs only these cases.
 source "$(dirname "$0")/../lib.sh"
+allow_ptrace_under_asan
 need python3
 need sha256sum
 need timeout

@@ -49,6 +49,7 @@
 # CUSTOS_CRASH_TIMER=N timer kills (default 10, 0 to skip); CUSTOS_CRASH_SEED=N;
 # CUSTOS_CRASH_KEEP=1 keeps the scratch directory for inspection.
 source "$(dirname "$0")/../lib.sh"
+allow_ptrace_under_asan
 need strace
 need python3
 # The interpreter itself, not a version-manager shim that costs a second per start.
