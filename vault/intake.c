@@ -417,7 +417,8 @@ static int read_small(ingest *g, int fd, const struct stat *st, file_read *fr)
 	return rc;
 }
 
-/* Stream a large file into a temp object while hashing it. */
+/* Stream a large file into a temp object while hashing it: read straight into the
+ * store's write buffers, which a background thread writes out meanwhile. */
 static int read_large(ingest *g, int fd, const struct stat *st, file_read *fr, store_large **lo)
 {
 	digest d;
@@ -430,7 +431,11 @@ static int read_large(ingest *g, int fd, const struct stat *st, file_read *fr, s
 	}
 	fr->prefix_len = 0;
 	for (;;) {
-		ssize_t r = read(fd, g->io, READ_CHUNK);
+		uint8_t *p;
+		size_t room;
+		if ((rc = store_large_space(*lo, &p, &room)) < 0)
+			break;
+		ssize_t r = read(fd, p, room);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -444,11 +449,12 @@ static int read_large(ingest *g, int fd, const struct stat *st, file_read *fr, s
 			size_t take = CLASSIFY_PREFIX - fr->prefix_len;
 			if (take > (size_t)r)
 				take = (size_t)r;
-			memcpy(g->prefix + fr->prefix_len, g->io, take);
+			memcpy(g->prefix + fr->prefix_len, p, take);
 			fr->prefix_len += take;
 		}
-		if ((rc = digest_update(&d, g->io, (size_t)r)) < 0 ||
-		    (rc = store_large_write(*lo, g->io, (size_t)r)) < 0)
+		/* Hashed before they are handed over, so the hash is of exactly what is written. */
+		if ((rc = digest_update(&d, p, (size_t)r)) < 0 ||
+		    (rc = store_large_advance(*lo, (size_t)r)) < 0)
 			break;
 		if (d.bytes > (uint64_t)st->st_size) {
 			fr->refusal = "changed"; /* it grows while we read */

@@ -3,6 +3,7 @@
  */
 #include "store.h"
 
+#include "bgwrite.h"
 #include "digest.h"
 #include "fsutil.h"
 
@@ -54,8 +55,7 @@ struct store_large {
 	store_batch *b;
 	int fd;
 	char *tmp_path;
-	uint64_t size;
-	int err;
+	bgwrite *w;
 };
 
 const char *store_dir(const store *s)
@@ -369,39 +369,50 @@ int store_large_begin(store_large **out, store_batch *b)
 		return CUSTOS_ERROR;
 	l->b = b;
 	int rc = temp_file(&l->tmp_path, &l->fd, b->s, "obj");
+	if (rc == 0)
+		rc = bgwrite_start(&l->w, l->fd, l->tmp_path);
 	if (rc < 0) {
-		free(l);
+		store_large_abort(l);
 		return rc;
 	}
 	*out = l;
 	return 0;
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
+int store_large_space(store_large *l, uint8_t **p, size_t *room)
 {
-	return n > 0 && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
+	return bgwrite_space(l->w, p, room);
+}
+
+int store_large_advance(store_large *l, size_t n)
+{
+	return bgwrite_advance(l->w, n);
 }
 
 int store_large_write(store_large *l, const void *p, size_t n)
 {
-	if (l->err)
-		return l->err;
-	/* Runs of zeros become holes, so a sparse input stays sparse in the store. */
-	if (n >= 4096 && all_zero(p, n)) {
-		if (lseek(l->fd, (off_t)n, SEEK_CUR) < 0)
-			l->err = custos_error_errno(CUSTOS_ERROR, "cannot seek in %s", l->tmp_path);
-	} else if (fs_write_all(l->fd, p, n, l->tmp_path) < 0) {
-		l->err = CUSTOS_ERROR;
+	const uint8_t *src = p;
+	while (n > 0) {
+		uint8_t *dst;
+		size_t room;
+		int rc = bgwrite_space(l->w, &dst, &room);
+		if (rc < 0)
+			return rc;
+		size_t k = n < room ? n : room;
+		memcpy(dst, src, k);
+		if ((rc = bgwrite_advance(l->w, k)) < 0)
+			return rc;
+		src += k;
+		n -= k;
 	}
-	if (!l->err)
-		l->size += n;
-	return l->err;
+	return 0;
 }
 
 void store_large_abort(store_large *l)
 {
 	if (!l)
 		return;
+	bgwrite_cancel(l->w);
 	if (l->fd >= 0)
 		close(l->fd);
 	if (l->tmp_path) {
@@ -425,9 +436,11 @@ static int ensure_subdir(store_batch *b, const uint8_t sha[32])
 int store_large_commit(store_large *l, const uint8_t sha256[32], bool *existed)
 {
 	char final[4096];
-	int rc = l->err;
+	uint64_t size = 0;
 	*existed = false;
-	if (rc == 0 && ftruncate(l->fd, (off_t)l->size) != 0) /* a trailing hole */
+	int rc = bgwrite_finish(l->w, &size);
+	l->w = NULL;
+	if (rc == 0 && ftruncate(l->fd, (off_t)size) != 0) /* a trailing hole */
 		rc = custos_error_errno(CUSTOS_ERROR, "cannot size %s", l->tmp_path);
 	if (rc == 0 && (fchmod(l->fd, 0444) != 0 || fsync(l->fd) != 0))
 		rc = custos_error_errno(CUSTOS_ERROR, "cannot sync %s", l->tmp_path);

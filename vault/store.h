@@ -35,9 +35,14 @@ int store_create_layout(const char *vault_dir);
 int store_batch_begin(store_batch **out, store *s);
 /* Append a small object (bytes fully in memory) to the batch's open pack. */
 int store_batch_add_small(store_batch *b, const uint8_t sha256[32], const uint8_t *p, size_t n);
-/* Stream a large object: write to a temp file while the caller hashes. */
+/* Stream a large object into a temp file, written on a background thread (bgwrite.h)
+ * while the caller reads and hashes. Either copy bytes in with store_large_write, or
+ * read straight into the writer's buffer: store_large_space gives the room, and
+ * store_large_advance hands over what was put there (hash it before handing it over). */
 int store_large_begin(store_large **out, store_batch *b);
 int store_large_write(store_large *l, const void *p, size_t n);
+int store_large_space(store_large *l, uint8_t **p, size_t *room);
+int store_large_advance(store_large *l, size_t n);
 /* Name the object; *existed is set when the store already had it (the temp is dropped). */
 int store_large_commit(store_large *l, const uint8_t sha256[32], bool *existed);
 void store_large_abort(store_large *l);
