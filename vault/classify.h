@@ -8,7 +8,11 @@
 
 #include "common.h"
 
+#include <magic.h>
+
 #define CLASSIFY_PREFIX ((size_t)64 << 10)
+/* Checks that would make libmagic decompress or look outside the buffer are off. */
+#define CLASSIFY_MAGIC_FLAGS (MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR)
 
 typedef struct classifier classifier;
 
