@@ -60,6 +60,15 @@ static inline uint32_t be32_load(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+static inline void be64_store(uint8_t *p, uint64_t v)
+{
+	be32_store(p, (uint32_t)(v >> 32));
+	be32_store(p + 4, (uint32_t)v);
+}
+static inline uint64_t be64_load(const uint8_t *p)
+{
+	return (uint64_t)be32_load(p) << 32 | be32_load(p + 4);
+}
 static inline void le64_store(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)

@@ -5,6 +5,7 @@
 #include "index.h"
 
 #include "fsutil.h"
+#include "merkle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,12 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define EVENT_W 52   /* commit oid 20 | event sha256 32 */
+#define EVENT_W 60   /* commit oid 20 | event sha256 32 | first Merkle leaf u64le */
 #define PACK_W 32    /* pack sha256 */
 #define BYHASH_W 56  /* sha256 32 | item id 16 | seq u64le */
 #define BYID_W 56    /* item id 16 | sha256 32 | seq u64le */
 #define OBJ_W 52     /* sha256 32 | pack number u32le | offset u64le | length u64le */
 #define MAX_RUNS 64
+#define STATE_MAGIC "custos-index 2\n" /* 15 bytes; 2 added the Merkle tree */
 
 typedef struct run {
 	uint64_t num;   /* file is <kind>-<num>.run */
@@ -41,6 +43,7 @@ struct vindex {
 	char *dir;
 	uint8_t head[20];
 	uint64_t events;
+	uint64_t leaves; /* in merkle.dat */
 	uint8_t (*packs)[32];
 	size_t n_packs;
 	uint64_t next_run;
@@ -123,6 +126,10 @@ static int parse_state_line(vindex *ix, const char *line)
 		ix->events = a;
 		return 0;
 	}
+	if (sscanf(line, "leaves %llu", &a) == 1) {
+		ix->leaves = a;
+		return 0;
+	}
 	if (sscanf(line, "packs %llu", &a) == 1) {
 		ix->n_packs = (size_t)a;
 		return 0;
@@ -174,7 +181,12 @@ static int load_state(vindex *ix)
 		return 0; /* an empty index */
 	if (rc < 0)
 		return rc;
-	if (n < 15 || memcmp(text, "custos-index 1\n", 15) != 0)
+	if (n >= 13 && memcmp(text, "custos-index ", 13) == 0 &&
+	    (n < 15 || memcmp(text, STATE_MAGIC, 15) != 0)) {
+		free(text); /* another version's index: derived data, rebuilt from scratch */
+		return 0;
+	}
+	if (n < 15 || memcmp(text, STATE_MAGIC, 15) != 0)
 		rc = custos_error_set(CUSTOS_EINTEGRITY, "%s is not an index state file", path);
 	for (char *line = (char *)text + 15; rc == 0 && *line;) {
 		char *nl = strchr(line, '\n');
@@ -202,8 +214,9 @@ static int save_state(vindex *ix)
 	buf b;
 	buf_init(&b, 1 << 16);
 	custos_hex(hex, ix->head, 20);
-	buf_printf(&b, "custos-index 1\nhead %s\nevents %llu\npacks %zu\nnext %llu\n", hex,
-		   (unsigned long long)ix->events, ix->n_packs, (unsigned long long)ix->next_run);
+	buf_printf(&b, "%shead %s\nevents %llu\nleaves %llu\npacks %zu\nnext %llu\n", STATE_MAGIC,
+		   hex, (unsigned long long)ix->events, (unsigned long long)ix->leaves, ix->n_packs,
+		   (unsigned long long)ix->next_run);
 	for (int k = 0; k < RS_N; k++)
 		for (size_t i = 0; i < ix->rs[k].n; i++)
 			buf_printf(&b, "run %s %llu %zu\n", ix->rs[k].kind,
@@ -243,6 +256,7 @@ int index_reset(vindex *ix)
 	ix->packs = NULL;
 	ix->n_packs = 0;
 	ix->events = 0;
+	ix->leaves = 0;
 	memset(ix->head, 0, 20);
 	return save_state(ix);
 }
@@ -281,7 +295,25 @@ int index_event_get(vindex *ix, uint64_t seq, index_event *out)
 		return custos_error_set(CUSTOS_EINTEGRITY, "index %s is truncated", path);
 	memcpy(out->commit, e, 20);
 	memcpy(out->event_sha, e + 20, 32);
+	out->first_leaf = le64_load(e + 52);
 	return 0;
+}
+
+uint64_t index_leaf_count(const vindex *ix)
+{
+	return ix->leaves;
+}
+
+static void merkle_path(char *out, size_t n, const vindex *ix)
+{
+	snprintf(out, n, "%s/merkle.dat", ix->dir);
+}
+
+int index_merkle_open(vindex *ix, merkle_log **out)
+{
+	char path[4096];
+	merkle_path(path, sizeof path, ix);
+	return merkle_log_open(out, path, ix->leaves, false);
 }
 
 /* ------------------------------------------------------------ lookups */
@@ -526,6 +558,7 @@ static int apply_events(vindex *ix, const index_update *u)
 	for (size_t i = 0; i < u->n_events; i++) {
 		memcpy(e + i * EVENT_W, u->events[i].commit, 20);
 		memcpy(e + i * EVENT_W + 20, u->events[i].event_sha, 32);
+		le64_store(e + i * EVENT_W + 52, u->events[i].first_leaf);
 	}
 	int rc = append_fixed(ix, "events.dat", ix->events * EVENT_W, e, u->n_events * EVENT_W);
 	free(e);
@@ -574,6 +607,26 @@ static void build_item_entries(const index_update *u, uint8_t *byhash, uint8_t *
 	}
 }
 
+/* Append the update's leaves to the Merkle tree, durably: STATE names the new count only
+ * after this, and a tree found longer than STATE says is cut back when next opened. */
+static int apply_leaves(vindex *ix, const index_update *u)
+{
+	if (u->n_leaves == 0)
+		return 0;
+	char path[4096];
+	merkle_path(path, sizeof path, ix);
+	merkle_log *l = NULL;
+	int rc = merkle_log_open(&l, path, ix->leaves, true);
+	for (size_t i = 0; rc == 0 && i < u->n_leaves; i++)
+		rc = merkle_log_append(l, u->leaves[i]);
+	if (rc == 0)
+		rc = merkle_log_sync(l);
+	merkle_log_close(l);
+	if (rc == 0)
+		ix->leaves += u->n_leaves;
+	return rc;
+}
+
 int index_apply(vindex *ix, const index_update *u)
 {
 	uint8_t *byhash = malloc(u->n_items * BYHASH_W + 1);
@@ -587,7 +640,8 @@ int index_apply(vindex *ix, const index_update *u)
 		goto done;
 	}
 	build_item_entries(u, byhash, byid);
-	if ((rc = apply_events(ix, u)) < 0 || (rc = apply_packs(ix, u, obj)) < 0)
+	if ((rc = apply_events(ix, u)) < 0 || (rc = apply_packs(ix, u, obj)) < 0 ||
+	    (rc = apply_leaves(ix, u)) < 0)
 		goto done;
 	uint8_t *batches[RS_N] = {byhash, byid, obj};
 	size_t counts[RS_N] = {u->n_items, u->n_items, u->n_packed};

@@ -10,6 +10,7 @@
 #define CUSTOS_INDEX_H
 
 #include "common.h"
+#include "merkle.h"
 #include "store.h"
 
 typedef struct vindex vindex;
@@ -23,6 +24,9 @@ typedef struct index_item {
 typedef struct index_event {
 	uint8_t commit[20];
 	uint8_t event_sha[32];
+	/* The Merkle leaf of the event's first item record (FS §9): its items are the leaves
+	 * first_leaf .. first_leaf + n - 1, and the event itself the leaf after them. */
+	uint64_t first_leaf;
 } index_event;
 
 int index_open(vindex **out, const char *index_dir);
@@ -51,9 +55,14 @@ typedef struct index_update {
 	size_t n_items;
 	store_packed *packed;
 	size_t n_packed;
+	merkle_hash *leaves; /* appended to the Merkle tree, in log order */
+	size_t n_leaves;
 } index_update;
 
 int index_apply(vindex *ix, const index_update *u);
+/* The Merkle tree of the log (index/merkle.dat), read-only, at the size STATE names. */
+uint64_t index_leaf_count(const vindex *ix);
+int index_merkle_open(vindex *ix, merkle_log **out);
 /* Discard everything (before a rebuild). */
 int index_reset(vindex *ix);
 

@@ -44,6 +44,7 @@ typedef struct ingest {
 	event ev;
 	size_t cap_items, cap_refused;
 	index_item *ix;
+	merkle_hash *leaves; /* of the item records, then room for the event's */
 	size_t n_ix, cap_ix;
 	shaset seen;
 	uint8_t *io;     /* READ_CHUNK + 1 bytes */
@@ -269,20 +270,25 @@ static void worker_ctx_free(void *c)
 	classify_close(c);
 }
 
-static int push_item(ingest *g, const uint8_t id[16], const uint8_t sha[32], int outcome)
+static int push_item(ingest *g, const uint8_t id[16], const uint8_t sha[32], int outcome,
+		     const uint8_t *rec, size_t rn)
 {
 	if (g->ev.n_items == g->cap_items) {
 		size_t cap = g->cap_items ? 2 * g->cap_items : 256;
 		event_item *e = realloc(g->ev.items, cap * sizeof *e);
 		index_item *x = realloc(g->ix, cap * sizeof *x);
+		merkle_hash *l = realloc(g->leaves, (cap + 1) * sizeof *l);
 		if (e)
 			g->ev.items = e;
 		if (x)
 			g->ix = x;
-		if (!e || !x)
+		if (l)
+			g->leaves = l;
+		if (!e || !x || !l)
 			return custos_error_set(CUSTOS_ERROR, "out of memory");
 		g->cap_items = cap;
 	}
+	merkle_leaf_hash(g->leaves[g->n_ix], rec, rn);
 	memcpy(g->ev.items[g->ev.n_items].id, id, 16);
 	g->ev.items[g->ev.n_items].outcome = outcome;
 	g->ev.n_items++;
@@ -327,7 +333,7 @@ static int finish_item(ingest *g, job *j)
 	custos_hex(hex, j->id, 16);
 	int rc = custody_txn_add_item(g->txn, hex, j->rb.p, j->rb.n, j->sb.p, j->sb.n);
 	if (rc == 0)
-		rc = push_item(g, j->id, r->sha256, j->outcome);
+		rc = push_item(g, j->id, r->sha256, j->outcome, j->rb.p, j->rb.n);
 	if (rc < 0)
 		return rc;
 	if (j->outcome == OUTCOME_STORED)
@@ -808,11 +814,14 @@ static int finish_event(ingest *g, custos_ingest_summary *out)
 		g->txn = NULL;
 	}
 	if (rc == 0) {
-		index_event ie;
+		index_event ie = {.first_leaf = index_leaf_count(g->v->index)};
 		memcpy(ie.commit, head, 20);
 		sha256_buf(ie.event_sha, eb.p, eb.n);
+		merkle_hash event_leaf, *leaves = g->n_ix ? g->leaves : &event_leaf;
+		merkle_leaf_hash(leaves[g->n_ix], eb.p, eb.n); /* items, then their event */
 		index_update u = {.events = &ie, .n_events = 1, .items = g->ix, .n_items = g->n_ix,
-				  .packed = packed, .n_packed = n_packed};
+				  .packed = packed, .n_packed = n_packed, .leaves = leaves,
+				  .n_leaves = g->n_ix + 1};
 		memcpy(u.head, head, 20);
 		/* The commit is the acknowledgement; an index failure only leaves the derived
 		 * index behind, and the next open catches it up. */
@@ -836,6 +845,7 @@ static void ingest_free(ingest *g)
 	g->ev.note = (custos_bytes){0};
 	event_clear(&g->ev);
 	free(g->ix);
+	free(g->leaves);
 	free(g->seen.keys);
 	free(g->seen.used);
 	free(g->io);

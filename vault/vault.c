@@ -239,9 +239,25 @@ int custos_vault_open(custos_vault **out, const char *dir, int mode)
 typedef struct sync_state {
 	custos_vault *v;
 	index_update u;
-	size_t cap_items;
+	size_t cap_items, cap_leaves;
+	uint64_t next_leaf; /* the Merkle leaf index of the next record or event */
 	int rc;
 } sync_state;
+
+static int sync_push_leaf(sync_state *s, const uint8_t *p, size_t n)
+{
+	if (s->u.n_leaves == s->cap_leaves) {
+		size_t cap = s->cap_leaves ? 2 * s->cap_leaves : 1024;
+		merkle_hash *l = realloc(s->u.leaves, cap * sizeof *l);
+		if (!l)
+			return custos_error_set(CUSTOS_ERROR, "out of memory");
+		s->u.leaves = l;
+		s->cap_leaves = cap;
+	}
+	merkle_leaf_hash(s->u.leaves[s->u.n_leaves++], p, n);
+	s->next_leaf++;
+	return 0;
+}
 
 static int sync_push_item(sync_state *s, const custos_record *r, const uint8_t id[16])
 {
@@ -271,7 +287,7 @@ static int sync_record(const event *ev, size_t i, const uint8_t *rec, size_t rn,
 		rc = sync_push_item(ud, &r, ev->items[i].id);
 		record_clear(&r);
 	}
-	return rc;
+	return rc == 0 ? sync_push_leaf(ud, rec, rn) : rc;
 }
 
 static int sync_one_commit(const uint8_t oid[20], void *ud)
@@ -290,8 +306,11 @@ static int sync_one_commit(const uint8_t oid[20], void *ud)
 	s->u.events = e;
 	memcpy(e[s->u.n_events].commit, oid, 20);
 	sha256_buf(e[s->u.n_events].event_sha, cc.event, cc.event_len);
+	e[s->u.n_events].first_leaf = s->next_leaf;
 	s->u.n_events++;
 	rc = vault_event_records(s->v, oid, &ev, sync_record, s);
+	if (rc == 0) /* the event's leaf follows its items' (FS §9) */
+		rc = sync_push_leaf(s, cc.event, cc.event_len);
 done:
 	event_clear(&ev);
 	custody_commit_clear(&cc);
@@ -359,9 +378,11 @@ int vault_sync_index(custos_vault *v, bool full_rebuild)
 	if ((rc = lock_index(v, &lockfd)) < 0 || (rc = reopen_index(v)) < 0)
 		goto done;
 	index_head(v->index, ihead);
+	s.next_leaf = index_leaf_count(v->index);
 	if (full_rebuild || memcmp(ihead, zero, 20) == 0) {
 		if ((rc = index_reset(v->index)) < 0)
 			goto done;
+		s.next_leaf = 0;
 		rc = custody_walk(v->log, head, sync_one_commit, &s);
 	} else if (memcmp(ihead, head, 20) != 0) {
 		rc = custody_walk_since(v->log, head, ihead, sync_one_commit, &s);
@@ -369,8 +390,10 @@ int vault_sync_index(custos_vault *v, bool full_rebuild)
 			/* The index follows a history that is not ours: start again. */
 			free(s.u.items);
 			free(s.u.events);
+			free(s.u.leaves);
 			memset(&s.u, 0, sizeof s.u);
-			s.cap_items = 0;
+			s.cap_items = s.cap_leaves = 0;
+			s.next_leaf = 0;
 			if ((rc = index_reset(v->index)) == 0)
 				rc = custody_walk(v->log, head, sync_one_commit, &s);
 		}
@@ -388,6 +411,7 @@ done:
 	free(s.u.items);
 	free(s.u.events);
 	free(s.u.packed);
+	free(s.u.leaves);
 	return rc;
 }
 
@@ -444,10 +468,12 @@ static int genesis(custos_vault *v, const custos_key *key)
 		rc = custody_txn_commit(t, key, eb.p, eb.n, sb.p, sb.n, msg, ev.time, NULL, head);
 	}
 	if (rc == 0 && (rc = sha256_buf(evsha, eb.p, eb.n)) == 0) {
-		index_event ie;
+		index_event ie = {.first_leaf = 0};
 		memcpy(ie.commit, head, 20);
 		memcpy(ie.event_sha, evsha, 32);
-		index_update u = {.events = &ie, .n_events = 1};
+		merkle_hash leaf;
+		merkle_leaf_hash(leaf, eb.p, eb.n);
+		index_update u = {.events = &ie, .n_events = 1, .leaves = &leaf, .n_leaves = 1};
 		memcpy(u.head, head, 20);
 		rc = index_apply(v->index, &u);
 		vault_set_head(v, head, 1);
