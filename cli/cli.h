@@ -39,6 +39,10 @@ int cmd_log(cli *c, int argc, char **argv);
 int cmd_verify(cli *c, int argc, char **argv);
 int cmd_fsck(cli *c, int argc, char **argv);
 int cmd_reindex(cli *c, int argc, char **argv);
+int cmd_checkpoint(cli *c, int argc, char **argv);
+int cmd_witness(cli *c, int argc, char **argv);
+int cmd_prove(cli *c, int argc, char **argv);
+int cmd_verify_proof(cli *c, int argc, char **argv);
 const command *find_command(const char *name);
 
 /* Print "custos: <msg>: <library message>" to stderr and return the exit status for rc. */

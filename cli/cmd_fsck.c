@@ -1,9 +1,11 @@
 /*
- * cmd_fsck.c — custos fsck [--full] [--trust KEY]: check the whole vault.
+ * cmd_fsck.c — custos fsck [--full] [--trust KEY] [--against CHECKPOINT]: check the whole
+ * vault, and that its log extends a checkpoint held elsewhere.
  */
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 
 typedef struct fsck_out {
 	bool json;
@@ -41,9 +43,11 @@ int cmd_fsck(cli *c, int argc, char **argv)
 		{"full", no_argument, NULL, 'f'},
 		{"trust", required_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
+		{"against", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
 	fsck_out o = {0};
+	uint8_t *against = NULL;
 	custos_fsck_opts fo = {.on_problem = on_problem, .on_note = on_note, .ud = &o};
 	custos_pubkey trust;
 	int ch;
@@ -60,7 +64,15 @@ int cmd_fsck(cli *c, int argc, char **argv)
 		case 'j':
 			o.json = true;
 			break;
+		case 'a':
+			free(against);
+			against = NULL;
+			if (custos_file_read(optarg, 64 << 10, &against, &fo.against_len) < 0)
+				return fail(CUSTOS_ERROR, "--against");
+			fo.against = against;
+			break;
 		default:
+			free(against);
 			return usage_error("fsck", "bad option");
 		}
 	}
@@ -68,11 +80,14 @@ int cmd_fsck(cli *c, int argc, char **argv)
 		return usage_error("fsck", "unexpected argument '%s'", argv[optind]);
 	custos_vault *v = NULL;
 	int st = open_vault(c, &v, CUSTOS_OPEN_READ);
-	if (st)
+	if (st) {
+		free(against);
 		return st;
+	}
 	custos_fsck_summary sum;
 	int rc = custos_fsck(v, &fo, &sum);
 	custos_vault_close(v);
+	free(against);
 	if (rc < 0 && rc != CUSTOS_EINTEGRITY)
 		return fail(rc, "fsck failed");
 	if (o.json)

@@ -110,6 +110,22 @@ static int key_new(cli *c, int argc, char **argv)
 	return status;
 }
 
+/* The signed-note verifier key names the vault (its origin), so it needs one. */
+static int show_note_vkey(cli *c, const custos_pubkey *pub)
+{
+	custos_vault *v = NULL;
+	int st = open_vault(c, &v, CUSTOS_OPEN_READ);
+	if (st)
+		return st;
+	char *vkey = custos_note_vkey(custos_vault_get_info(v)->id, pub);
+	custos_vault_close(v);
+	if (!vkey)
+		return fail(CUSTOS_ERROR, "cannot format the verifier key");
+	puts(vkey);
+	free(vkey);
+	return 0;
+}
+
 static int key_show(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -117,10 +133,11 @@ static int key_show(cli *c, int argc, char **argv)
 		{"allowed-signers", no_argument, NULL, 'a'},
 		{"minisign", no_argument, NULL, 'm'},
 		{"json", no_argument, NULL, 'j'},
+		{"note-vkey", no_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
 	};
 	int form = CUSTOS_PUB_CUSTOS, ch;
-	bool json = false;
+	bool json = false, note_vkey = false;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -134,6 +151,9 @@ static int key_show(cli *c, int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'n':
+			note_vkey = true;
 			break;
 		default:
 			return usage_error("key", "bad option");
@@ -152,6 +172,8 @@ static int key_show(cli *c, int argc, char **argv)
 		return st == EXIT_USAGE ? st : EXIT_OPERATIONAL;
 	}
 	free(path);
+	if (note_vkey)
+		return show_note_vkey(c, &pub);
 	if (json) {
 		char *forms[4] = {NULL};
 		for (int i = 0; i < 4; i++)

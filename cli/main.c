@@ -24,14 +24,16 @@ static int cmd_help(cli *c, int argc, char **argv);
 const command commands[] = {
 	{"key", cmd_key, "make or show the custodian key",
 	 "usage: custos key new [-o FILE] [--no-passphrase] [--kdf interactive|moderate|sensitive]\n"
-	 "       custos key show [--ssh | --allowed-signers | --minisign | --json] [FILE]\n\n"
+	 "       custos key show [--ssh | --allowed-signers | --minisign | --note-vkey | --json] [FILE]\n\n"
 	 "key new makes an Ed25519 custodian key. Its secret is sealed with a passphrase\n"
 	 "(Argon2id + XChaCha20-Poly1305) and written with mode 0600; it never overwrites a\n"
 	 "file. Without -o it goes to the --key path (default ~/.config/custos/custodian.key).\n"
 	 "--no-passphrase writes an unsealed key (tests and demos only).\n\n"
 	 "key show prints the public key of the key file (or FILE): by default in custos form;\n"
 	 "--ssh as an ssh-ed25519 line, --allowed-signers as a git/ssh-keygen allowed_signers\n"
-	 "line, --minisign as a minisign public key file. Needs no passphrase.\n\n" GLOBAL_OPTS
+	 "line, --minisign as a minisign public key file, --note-vkey as the signed-note verifier\n"
+	 "key of the vault's checkpoints (needs the vault: its id is the key name). Needs no\n"
+	 "passphrase.\n\n" GLOBAL_OPTS
 		 EXIT_CODES},
 	{"init", cmd_init, "create a vault owned by the current key",
 	 "usage: custos init DIR [--name NAME] [--json]\n\n"
@@ -76,15 +78,73 @@ const command commands[] = {
 	 "signature, commit signature and the custody chain verify. Exit 0 when every file is\n"
 	 "held and verifies, 1 otherwise.\n\n" GLOBAL_OPTS EXIT_CODES},
 	{"fsck", cmd_fsck, "check the whole vault",
-	 "usage: custos fsck [--full] [--trust KEY] [--json]\n\n"
+	 "usage: custos fsck [--full] [--trust KEY] [--against CHECKPOINT] [--json]\n\n"
 	 "Checks the vault's structure, every record, event and commit signature, the event\n"
 	 "chain, and that each referenced object exists with the right size. --full also\n"
 	 "re-hashes every object. --trust KEY checks against that public key (custos, ssh or\n"
-	 "minisign form) instead of the key the vault names. Each problem is named; exit 1 if\n"
-	 "there is any.\n\n" GLOBAL_OPTS EXIT_CODES},
+	 "minisign form) instead of the key the vault names. It recomputes the Merkle tree of\n"
+	 "the log and checks every checkpoint and cosignature the log records. --against\n"
+	 "CHECKPOINT (a checkpoint file kept elsewhere) checks that the log extends it: a\n"
+	 "shorter log is reported as rollback, another history as fork. Each problem is\n"
+	 "named; exit 1 if there is any.\n\n" GLOBAL_OPTS EXIT_CODES},
 	{"reindex", cmd_reindex, "rebuild the derived index",
 	 "usage: custos reindex\n\nRebuilds index/ from custody.git and objects/.\n\n" GLOBAL_OPTS
 		 EXIT_CODES},
+	{"checkpoint", cmd_checkpoint, "sign a checkpoint of the Merkle log; proofs for witnesses",
+	 "usage: custos checkpoint [-o FILE] [--json]\n"
+	 "       custos checkpoint --show [-o FILE] [--json]\n"
+	 "       custos checkpoint --consistency-from OLD [-o FILE]\n"
+	 "       custos checkpoint --add-cosignature FILE --witness KEY [--json]\n\n"
+	 "Every item record and custody event is a leaf of a Merkle tree (RFC 9162). A\n"
+	 "checkpoint is a C2SP signed note naming the vault (custos.invalid/<vault id>), the\n"
+	 "tree size and root, signed by the custodian key; issuing one is a custody event.\n"
+	 "Give checkpoints to witnesses and keep copies elsewhere: they are what makes a\n"
+	 "rollback or a rewritten history detectable.\n\n"
+	 "  (none)                      issue a checkpoint of the log as it is; print it or write\n"
+	 "                              it to -o FILE (never overwritten)\n"
+	 "  --show                      the latest checkpoint, with every cosignature recorded\n"
+	 "  --consistency-from OLD      a consistency proof from the checkpoint file OLD to the\n"
+	 "                              latest one, for 'custos witness cosign --proof'; fails\n"
+	 "                              (exit 1) if OLD is not in this log's history\n"
+	 "  --add-cosignature FILE      record the cosignature in FILE (a checkpoint cosigned by\n"
+	 "  --witness KEY               the witness whose verifier key, or a file holding it, is\n"
+	 "                              KEY) as a custody event\n\n" GLOBAL_OPTS EXIT_CODES},
+	{"witness", cmd_witness, "an independent witness that cosigns checkpoints",
+	 "usage: custos witness init [--dir DIR] [--name NAME] [--no-passphrase] [--json]\n"
+	 "       custos witness show [--dir DIR] [--json]\n"
+	 "       custos witness add-log [--dir DIR] VKEY\n"
+	 "       custos witness cosign [--dir DIR] CHECKPOINT [--proof FILE] [-o FILE] [--json]\n\n"
+	 "A witness keeps its own Ed25519 key and, per log it follows, the last checkpoint it\n"
+	 "cosigned (DIR, default $CUSTOS_WITNESS_DIR or ~/.config/custos/witness). It runs\n"
+	 "anywhere, typically on another offline machine; checkpoints and proofs travel as\n"
+	 "files.\n\n"
+	 "  init      make the witness key (sealed with a passphrase unless --no-passphrase)\n"
+	 "            and print its verifier key (give it to whoever checks proofs)\n"
+	 "  show      print the witness's verifier key\n"
+	 "  add-log   follow a log: VKEY is 'custos key show --note-vkey' of its custodian,\n"
+	 "            or a file holding it\n"
+	 "  cosign    check the checkpoint's signature by the log's key and, if an earlier one\n"
+	 "            was cosigned, the consistency proof (--proof, from 'custos checkpoint\n"
+	 "            --consistency-from'); then write the checkpoint with the witness's\n"
+	 "            tlog-cosignature/v1 line appended. Refusals (exit 1) are named: rollback,\n"
+	 "            fork, proof-required, bad-proof, inconsistent, bad-signature,\n"
+	 "            unknown-log, malformed.\n\n" EXIT_CODES},
+	{"prove", cmd_prove, "write a standalone proof that an item is in the log",
+	 "usage: custos prove ITEM [-o FILE]\n\n"
+	 "Writes an exhibit proof (FS §9.5): the item record and its signature, the inclusion\n"
+	 "proof of its leaf, and the latest checkpoint with every cosignature held. It reveals\n"
+	 "nothing else in the vault. Check it anywhere with 'custos verify-proof'. The item\n"
+	 "must be older than the latest checkpoint ('custos checkpoint' first).\n\n" GLOBAL_OPTS
+		 EXIT_CODES},
+	{"verify-proof", cmd_verify_proof, "check an exhibit proof, with no vault",
+	 "usage: custos verify-proof FILE [EXHIBIT] --trust KEY [--witness KEY]...\n"
+	 "                           [--min-witnesses N] [--json]\n\n"
+	 "Checks, with no vault: the record's signature by the trusted custodian KEY (custos,\n"
+	 "ssh or minisign form), that the record is the stated leaf of the checkpoint's tree,\n"
+	 "the checkpoint's signature, and the cosignatures of the given witnesses (verifier\n"
+	 "keys, or files holding them; by default all of them must have cosigned, else N).\n"
+	 "With EXHIBIT, that the file is the recorded bytes (SHA-256 and size). Each failure\n"
+	 "is named; exit 0 when everything holds, 1 otherwise.\n\n" EXIT_CODES},
 	{"help", cmd_help, "help on a command", "usage: custos help [COMMAND]\n"},
 	{NULL, NULL, NULL, NULL},
 };
@@ -104,7 +164,7 @@ static void overview(FILE *f)
 	      "custody log that stock git can verify.\n\nCommands:\n",
 	      f);
 	for (const command *c = commands; c->name; c++)
-		fprintf(f, "  %-9s %s\n", c->name, c->summary);
+		fprintf(f, "  %-12s %s\n", c->name, c->summary);
 	fputs("\nRun 'custos help COMMAND' for details.\n", f);
 }
 

@@ -287,6 +287,8 @@ typedef struct custos_problem {
 typedef struct custos_fsck_opts {
 	int full;                     /* re-hash every object */
 	const custos_pubkey *trust;   /* expected custodian key, or NULL to use the vault's */
+	const uint8_t *against;       /* a checkpoint held elsewhere that the log must extend */
+	size_t against_len;
 	void (*on_problem)(const custos_problem *p, void *ud);
 	void (*on_note)(const char *msg, void *ud);
 	void *ud;
@@ -298,6 +300,96 @@ typedef struct custos_fsck_summary {
 
 /* Returns 0 when the vault is sound, CUSTOS_EINTEGRITY when problems were reported. */
 int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summary *out);
+
+/* ---------------------------------------------------------------- small files */
+
+/* Read a whole file of at most `limit` bytes (NUL-terminated, malloc'd). */
+int custos_file_read(const char *path, size_t limit, uint8_t **out, size_t *n);
+/* Write a new file crash-safely (temp, fsync, link into place, fsync of the directory);
+ * never replaces an existing file (CUSTOS_EEXISTS). */
+int custos_file_write(const char *path, const void *p, size_t n);
+
+/* ---------------------------------------------------------------- Merkle log (FS §9) */
+
+/* The checkpoint origin and key name of a vault: "custos.invalid/<vault id>". */
+#define CUSTOS_ORIGIN_PREFIX "custos.invalid/"
+/* The signed-note verifier key of a custodian key for a vault (FS §9.2); malloc'd, no
+ * newline. */
+char *custos_note_vkey(const char *vault_id, const custos_pubkey *pub);
+
+typedef struct custos_checkpoint {
+	uint64_t size;    /* tree size: the leaves it covers */
+	uint8_t root[32];
+	uint64_t seq;     /* the checkpoint event */
+	int64_t time;
+	size_t cosignatures;
+	char *note;       /* the signed note, with every cosignature held; NUL-terminated */
+	size_t note_len;
+} custos_checkpoint;
+
+void custos_checkpoint_clear(custos_checkpoint *c);
+/* Sign a checkpoint of the log as it is and record it as a custody event. */
+int custos_checkpoint_issue(custos_vault *v, const custos_key *key, custos_checkpoint *out);
+/* The latest checkpoint issued (CUSTOS_ENOTFOUND if none), with its cosignatures. */
+int custos_checkpoint_latest(custos_vault *v, custos_checkpoint *out);
+/* The Merkle tree as it is now: size and root. */
+int custos_tree_head(custos_vault *v, uint64_t *size, uint8_t root[32]);
+/* A consistency proof file (FS §9.6) from `old` (a checkpoint note this vault issued) to
+ * the latest checkpoint. CUSTOS_EINTEGRITY, with the reason, when `old` is not a
+ * checkpoint of this log's history. */
+int custos_consistency_proof(custos_vault *v, const uint8_t *old, size_t old_len, char **out,
+			     size_t *out_len);
+/* Record a witness's cosignature of one of this vault's checkpoints: `note` is the
+ * checkpoint carrying the cosignature line, `witness_vkey` the witness's verifier key. */
+int custos_cosignature_add(custos_vault *v, const custos_key *key, const uint8_t *note,
+			   size_t note_len, const char *witness_vkey, uint64_t *seq);
+
+/* An exhibit proof (FS §9.5) of an item against the latest checkpoint. */
+int custos_prove(custos_vault *v, const custos_item *item, char **out, size_t *out_len);
+
+typedef struct custos_proof_opts {
+	const custos_pubkey *trust;  /* the custodian key (required) */
+	const char *const *witnesses; /* verifier keys of trusted witnesses */
+	size_t n_witnesses;
+	size_t min_witnesses;        /* cosignatures required from those */
+	const char *exhibit;         /* a file to check against the record, or NULL */
+	void (*on_problem)(const custos_problem *p, void *ud);
+	void *ud;
+} custos_proof_opts;
+
+typedef struct custos_proof_result {
+	char item[2 * CUSTOS_ITEM_ID_LEN + 1];
+	custos_record rec;
+	uint64_t leaf, tree_size;
+	char origin[300];
+	size_t witnesses_ok;
+	int exhibit_ok; /* -1 not checked, 0 mismatch, 1 match */
+	uint64_t problems;
+} custos_proof_result;
+
+/* Verify an exhibit proof with no vault. 0 when everything holds, CUSTOS_EINTEGRITY when
+ * problems were reported (each through on_problem), other codes on operational failure. */
+int custos_proof_verify(const uint8_t *proof, size_t n, const custos_proof_opts *opts,
+			custos_proof_result *out);
+void custos_proof_result_clear(custos_proof_result *r);
+
+/* ---------------------------------------------------------------- witnesses (FS §9.7) */
+
+/* Make a witness state directory (new or empty) for a witness named `name`; its key file
+ * is the caller's to write (custos_key_write to <dir>/witness.key). */
+int custos_witness_init(const char *dir, const char *name);
+int custos_witness_name(const char *dir, char **out);
+/* The witness's cosigner verifier key (type 0x04); malloc'd, no newline. */
+char *custos_witness_vkey(const char *name, const custos_pubkey *pub);
+/* Follow a log: its signed-note verifier key (custos key show --note-vkey). */
+int custos_witness_add_log(const char *dir, const char *log_vkey);
+/* Cosign a checkpoint. With an earlier cosigned checkpoint of the same log, `proof` must be
+ * a consistency proof from it. On refusal (CUSTOS_EINTEGRITY), *reason names it:
+ * malformed, unknown-log, bad-signature, rollback, fork, proof-required, bad-proof,
+ * inconsistent. *out is the note with the cosignature line appended. */
+int custos_witness_cosign(const char *dir, const custos_key *key, const uint8_t *note,
+			  size_t note_len, const uint8_t *proof, size_t proof_len, char **out,
+			  size_t *out_len, const char **reason);
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,12 @@
  */
 #include "digest.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const extra_names[DIGEST_EXTRA_N] = {"md5", "sha1", "sha512", "blake2b"};
 
@@ -134,4 +139,40 @@ int custos_hash_algs_parse(unsigned *out, const char *list)
 	}
 	*out = algs;
 	return 0;
+}
+
+int sha256_file(const char *path, uint8_t out[32], uint64_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return custos_error_errno(errno == ENOENT ? CUSTOS_ENOTFOUND : CUSTOS_ERROR,
+					  "cannot open %s", path);
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return custos_error_set(CUSTOS_EINVALID, "%s is not a regular file", path);
+	}
+	digest d;
+	digest_result dr;
+	uint8_t *b = malloc(1 << 20);
+	int rc = b ? digest_init(&d, 0) : custos_error_set(CUSTOS_ERROR, "out of memory");
+	while (rc == 0) {
+		ssize_t n = read(fd, b, 1 << 20);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = custos_error_errno(CUSTOS_ERROR, "cannot read %s", path);
+		if (n <= 0)
+			break;
+		rc = digest_update(&d, b, (size_t)n);
+	}
+	if (rc == 0 && (rc = digest_final(&d, &dr)) == 0) {
+		memcpy(out, dr.sha256, 32);
+		*size = dr.bytes;
+	}
+	if (b)
+		digest_free(&d);
+	free(b);
+	close(fd);
+	return rc;
 }

@@ -197,3 +197,16 @@ int fs_mkdirs(const char *path, mode_t mode)
 	free(p);
 	return rc;
 }
+
+int custos_file_read(const char *path, size_t limit, uint8_t **out, size_t *n)
+{
+	return fs_read_file(out, n, path, limit);
+}
+
+int custos_file_write(const char *path, const void *p, size_t n)
+{
+	int rc = fs_atomic_write(path, p, n, 0644, true);
+	if (rc == CUSTOS_EEXISTS)
+		rc = custos_error_set(CUSTOS_EEXISTS, "%s exists; refusing to overwrite it", path);
+	return rc;
+}

@@ -759,30 +759,7 @@ static int check_custodian(custos_vault *v, const custos_key *key)
 
 static int begin_event(ingest *g)
 {
-	index_event prev;
-	int64_t prev_time;
-	uint64_t seq = index_event_count(g->v->index);
-	int rc = seq ? index_event_get(g->v->index, seq - 1, &prev) : CUSTOS_EINTEGRITY;
-	if (rc == 0)
-		rc = custody_commit_time(g->v->log, prev.commit, &prev_time);
-	if (rc < 0)
-		return rc;
-	memcpy(g->ev.vault, g->v->info.id, sizeof g->ev.vault);
-	g->ev.seq = seq;
-	memcpy(g->ev.prev, prev.event_sha, 32);
-	g->ev.time = now_utc();
-	if (g->ev.time < prev_time) {
-		char a[21], b[21];
-		custos_time_format(a, g->ev.time);
-		custos_time_format(b, prev_time);
-		return custos_error_set(CUSTOS_EINVALID,
-					"the system clock (%s) is behind the last custody event (%s); "
-					"set the clock before writing to the vault",
-					a, b);
-	}
-	memcpy(g->ev.custodian, custos_key_public(g->key)->id, CUSTOS_KEYID_LEN);
-	strcpy(g->ev.action, "ingest");
-	return 0;
+	return vault_event_begin(g->v, g->key, &g->ev, "ingest");
 }
 
 static int finish_event(ingest *g, custos_ingest_summary *out)

@@ -449,3 +449,30 @@ int merkle_log_consistency(merkle_log *l, uint64_t size1, uint64_t size2,
 				      size1, size2);
 	return rc < 0 ? rc : subproof(l, size1, 0, size2, true, out, n);
 }
+
+/* ------------------------------------------------------------ streaming root */
+
+void merkle_stream_push(merkle_stream *s, const merkle_hash leaf)
+{
+	/* The peaks are the set bits of size, highest first; a new leaf merges with every
+	 * peak of the low run of one bits. */
+	size_t n = (size_t)__builtin_popcountll(s->size);
+	merkle_hash h;
+	memcpy(h, leaf, MERKLE_HASH);
+	for (uint64_t sz = s->size; sz & 1; sz >>= 1)
+		merkle_node_hash(h, s->peak[--n], h);
+	memcpy(s->peak[n], h, MERKLE_HASH);
+	s->size++;
+}
+
+void merkle_stream_root(const merkle_stream *s, merkle_hash out)
+{
+	size_t n = (size_t)__builtin_popcountll(s->size);
+	if (n == 0) {
+		merkle_empty_root(out);
+		return;
+	}
+	memcpy(out, s->peak[n - 1], MERKLE_HASH);
+	while (--n > 0)
+		merkle_node_hash(out, s->peak[n - 1], out);
+}

@@ -40,6 +40,18 @@ int merkle_verify_inclusion(uint64_t index, uint64_t size, merkle_bytes leaf,
 int merkle_verify_consistency(uint64_t size1, uint64_t size2, merkle_bytes root1,
 			      merkle_bytes root2, const merkle_bytes *proof, size_t n);
 
+/* A tree's root computed as leaves stream past, in O(log n) memory: the peaks (complete
+ * subtrees) of the leaves so far. Used to check a log against checkpoints without
+ * trusting any stored tree. */
+typedef struct merkle_stream {
+	merkle_hash peak[64];
+	uint64_t size;
+} merkle_stream;
+
+void merkle_stream_push(merkle_stream *s, const merkle_hash leaf);
+/* MTH of the leaves pushed so far (the empty root for none). */
+void merkle_stream_root(const merkle_stream *s, merkle_hash out);
+
 /* ------------------------------------------------------------ the store */
 
 typedef struct merkle_log merkle_log;

@@ -171,8 +171,10 @@ void note_cosig_message(buf *b, const uint8_t *text, size_t n, uint64_t ts)
 	buf_put(b, text, n);
 }
 
-static int verify_one(const note *nt, const note_vkey *k, const note_sig *s, uint64_t *ts)
+int note_sig_verify(const note *nt, const note_vkey *k, const note_sig *s, uint64_t *ts)
 {
+	if (strcmp(s->name, k->name) != 0 || memcmp(s->keyid, k->keyid, 4) != 0)
+		return CUSTOS_EINTEGRITY;
 	if (k->type == NOTE_ED25519) {
 		if (s->n != 64 ||
 		    crypto_sign_verify_detached(s->bytes, nt->text, nt->text_len, k->pk) != 0)
@@ -203,7 +205,7 @@ int note_verify(const note *nt, const note_vkey *k, uint64_t *ts)
 		if (strcmp(s->name, k->name) != 0 || memcmp(s->keyid, k->keyid, 4) != 0)
 			continue;
 		seen = true;
-		if (verify_one(nt, k, s, ts) == 0)
+		if (note_sig_verify(nt, k, s, ts) == 0)
 			return 0;
 	}
 	if (!seen)

@@ -67,6 +67,8 @@ void note_cosig_message(buf *b, const uint8_t *text, size_t n, uint64_t ts);
  * CUSTOS_EINTEGRITY a line by that key that does not verify. For a cosigner key, *ts gets
  * the cosignature's time. */
 int note_verify(const note *nt, const note_vkey *k, uint64_t *ts);
+/* Is this one line a valid signature by k? 0 or CUSTOS_EINTEGRITY (no message). */
+int note_sig_verify(const note *nt, const note_vkey *k, const note_sig *s, uint64_t *ts);
 
 /* tlog-checkpoint text: origin, size, base64 root, no extension lines (we write none and
  * accept none). */

@@ -356,6 +356,30 @@ int record_id(uint8_t id[CUSTOS_ITEM_ID_LEN], const uint8_t *p, size_t n)
 
 static const char *const outcome_names[] = {"stored", "duplicate"};
 
+static void put_b64_line(buf *b, const char *label, const uint8_t *p, size_t n)
+{
+	char *v = b64_encode(p, n);
+	buf_printf(b, "%s %s\n", label, v ? v : "");
+	if (!v)
+		b->failed = true;
+	free(v);
+}
+
+/* checkpoint and cosignature events (FS §9.4). */
+static int encode_tree_fields(buf *b, const event *e)
+{
+	buf_printf(b, "size %llu\n", (unsigned long long)e->tree_size);
+	put_hex_line(b, "root", e->root, 32);
+	if (strcmp(e->action, "checkpoint") == 0) {
+		put_b64_line(b, "signature", e->note_sig, sizeof e->note_sig);
+	} else {
+		put_esc_line(b, "witness", (const uint8_t *)(e->witness ? e->witness : ""),
+			     e->witness ? strlen(e->witness) : 0);
+		put_b64_line(b, "cosignature", e->cosig, sizeof e->cosig);
+	}
+	return buf_check(b);
+}
+
 int event_encode(buf *b, const event *e)
 {
 	buf_puts(b, "custos-event 1\n");
@@ -374,6 +398,8 @@ int event_encode(buf *b, const event *e)
 		free(pk);
 		return buf_check(b);
 	}
+	if (strcmp(e->action, "checkpoint") == 0 || strcmp(e->action, "cosignature") == 0)
+		return encode_tree_fields(b, e);
 	if (e->source.n)
 		put_esc_line(b, "source", e->source.p, e->source.n);
 	if (e->note.n)
@@ -402,6 +428,7 @@ void event_clear(event *e)
 	for (size_t i = 0; i < e->n_refused; i++)
 		free(e->refused[i].path_esc);
 	free(e->refused);
+	free(e->witness);
 	memset(e, 0, sizeof *e);
 }
 
@@ -518,6 +545,34 @@ static int parse_ingest_fields(event *e, cursor *c)
 	return 0;
 }
 
+static int expect_b64(cursor *c, const char *label, uint8_t *out, size_t len)
+{
+	const char *v;
+	size_t vl, got = 0;
+	int rc = expect(c, label, &v, &vl);
+	if (rc == 0 && (b64_decode(out, len, &got, v, vl) < 0 || got != len))
+		rc = CUSTOS_CORRUPT("%s: bad '%s'", c->what, label);
+	return rc;
+}
+
+static int parse_tree_fields(event *e, cursor *c)
+{
+	int rc = expect_u64(c, "size", &e->tree_size);
+	if (rc == 0)
+		rc = expect_hex(c, "root", e->root, 32);
+	if (rc < 0)
+		return rc;
+	if (strcmp(e->action, "checkpoint") == 0)
+		return expect_b64(c, "signature", e->note_sig, sizeof e->note_sig);
+	custos_bytes w = {0};
+	if ((rc = expect_esc(c, "witness", &w)) < 0)
+		return rc;
+	e->witness = (char *)w.p;
+	if (w.n == 0 || memchr(w.p, '\0', w.n))
+		return CUSTOS_CORRUPT("event: bad witness");
+	return expect_b64(c, "cosignature", e->cosig, sizeof e->cosig);
+}
+
 static int parse_event_fields(event *e, cursor *c)
 {
 	const char *v;
@@ -537,6 +592,8 @@ static int parse_event_fields(event *e, cursor *c)
 		rc = parse_init_fields(e, c);
 	else if (strcmp(e->action, "ingest") == 0)
 		rc = parse_ingest_fields(e, c);
+	else if (strcmp(e->action, "checkpoint") == 0 || strcmp(e->action, "cosignature") == 0)
+		rc = parse_tree_fields(e, c);
 	else
 		rc = CUSTOS_CORRUPT("event: unknown action '%s'", e->action);
 	if (rc == 0 && c->p != c->end)

@@ -52,6 +52,12 @@ typedef struct event {
 	size_t n_items;
 	event_refusal *refused;
 	size_t n_refused;
+	/* checkpoint, cosignature (FS §9.4): the tree size and root they concern */
+	uint64_t tree_size;
+	uint8_t root[32];
+	uint8_t note_sig[4 + 64]; /* checkpoint: key id ‖ signature of its note line */
+	char *witness;            /* cosignature: the witness's verifier key */
+	uint8_t cosig[4 + 72];    /* cosignature: key id ‖ time ‖ signature */
 } event;
 
 int event_encode(buf *b, const event *e);

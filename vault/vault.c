@@ -548,3 +548,70 @@ int custos_vault_reindex(custos_vault *v)
 		return custos_error_set(CUSTOS_EINVALID, "vault opened read-only");
 	return vault_sync_index(v, true);
 }
+
+int vault_event_begin(custos_vault *v, const custos_key *key, event *ev, const char *action)
+{
+	index_event prev;
+	int64_t prev_time;
+	uint64_t seq = index_event_count(v->index);
+	int rc = seq ? index_event_get(v->index, seq - 1, &prev) : CUSTOS_EINTEGRITY;
+	if (rc == 0)
+		rc = custody_commit_time(v->log, prev.commit, &prev_time);
+	if (rc < 0)
+		return rc;
+	memcpy(ev->vault, v->info.id, sizeof ev->vault);
+	ev->seq = seq;
+	memcpy(ev->prev, prev.event_sha, 32);
+	ev->time = now_utc();
+	if (ev->time < prev_time) {
+		char a[21], b[21];
+		custos_time_format(a, ev->time);
+		custos_time_format(b, prev_time);
+		return custos_error_set(CUSTOS_EINVALID,
+					"the system clock (%s) is behind the last custody event (%s); "
+					"set the clock before writing to the vault",
+					a, b);
+	}
+	memcpy(ev->custodian, custos_key_public(key)->id, CUSTOS_KEYID_LEN);
+	snprintf(ev->action, sizeof ev->action, "%s", action);
+	return 0;
+}
+
+int vault_commit_event(custos_vault *v, const custos_key *key, const event *ev,
+		       const char *summary)
+{
+	buf eb, sb;
+	uint8_t sig[64], head[20], prev_head[20];
+	custody_txn *t = NULL;
+	char msg[512];
+	buf_init(&eb, EVENT_MAX);
+	buf_init(&sb, 256);
+	snprintf(msg, sizeof msg, "%s\n\ncustos-vault: %s\ncustos-seq: %llu\n", summary, v->info.id,
+		 (unsigned long long)ev->seq);
+	int rc = event_encode(&eb, ev);
+	if (rc == 0)
+		rc = key_sign(sig, key, eb.p, eb.n);
+	if (rc == 0)
+		rc = sigfile_encode(&sb, custos_key_public(key)->id, sig);
+	if (rc == 0)
+		rc = custody_head(v->log, prev_head);
+	if (rc == 0)
+		rc = custody_txn_begin(&t, v->log);
+	if (rc == 0)
+		rc = custody_txn_commit(t, key, eb.p, eb.n, sb.p, sb.n, msg, ev->time, prev_head, head);
+	if (rc == 0) {
+		index_event ie = {.first_leaf = index_leaf_count(v->index)};
+		memcpy(ie.commit, head, 20);
+		sha256_buf(ie.event_sha, eb.p, eb.n);
+		merkle_hash leaf;
+		merkle_leaf_hash(leaf, eb.p, eb.n);
+		index_update u = {.events = &ie, .n_events = 1, .leaves = &leaf, .n_leaves = 1};
+		memcpy(u.head, head, 20);
+		/* The commit is the acknowledgement; the index catches up on the next open. */
+		if (index_apply(v->index, &u) == 0)
+			vault_set_head(v, head, ev->seq + 1);
+	}
+	buf_free(&eb);
+	buf_free(&sb);
+	return rc;
+}

@@ -4,9 +4,12 @@
  * SHA-256 chain of events, times, custodian, event and commit signatures, tree shape.
  * fsck then checks every item record and every object, and names each problem it finds.
  */
+#include "checkpoint.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "keys.h"
+#include "merkle.h"
+#include "note.h"
 #include "sshsig.h"
 #include "vault.h"
 
@@ -34,6 +37,18 @@ typedef struct checker {
 	bool check_items; /* fsck: every record and object */
 	size_t leftovers; /* files in tmp/ */
 	uint8_t *io;
+	/* The Merkle log (FS §9), recomputed from the records and events as they pass. */
+	bool merkle;          /* fsck: compute it */
+	bool leaves_unknown;  /* a record could not be read: roots cannot be checked */
+	merkle_stream ms;
+	struct issued {
+		uint64_t size;
+		merkle_hash root;
+	} *issued; /* the checkpoints the log records */
+	size_t n_issued;
+	uint64_t against_size; /* --against: the size to snapshot the root at, 0 if none */
+	merkle_hash against_root;
+	bool against_reached;
 } checker;
 
 static void problem(checker *c, const char *kind, const char *where, const char *fmt, ...)
@@ -53,9 +68,9 @@ static void problem(checker *c, const char *kind, const char *where, const char 
 	}
 }
 
-static void note(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void info_note(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void note(checker *c, const char *fmt, ...)
+static void info_note(checker *c, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -148,6 +163,125 @@ static void check_indexed(checker *c, const custos_record *r, const uint8_t id[1
 			"the derived index does not list this item; rebuild it with 'custos reindex'");
 }
 
+/* ------------------------------------------------------------ the Merkle log */
+
+static void push_leaf(checker *c, const uint8_t *p, size_t n)
+{
+	if (!c->merkle)
+		return;
+	merkle_hash h;
+	merkle_leaf_hash(h, p, n);
+	merkle_stream_push(&c->ms, h);
+	if (c->against_size && c->ms.size == c->against_size) {
+		merkle_stream_root(&c->ms, c->against_root);
+		c->against_reached = true;
+	}
+}
+
+/* A checkpoint event: it covers exactly the leaves before it, its root is theirs, and its
+ * note signature verifies. */
+static void check_checkpoint_event(checker *c, const event *ev, const char *where)
+{
+	merkle_hash root;
+	note_vkey k;
+	buf b;
+	note *nt = malloc(sizeof *nt);
+	merkle_stream_root(&c->ms, root);
+	if (ev->tree_size != c->ms.size)
+		problem(c, "bad-checkpoint", where, "it covers %llu leaves; the log had %llu before it",
+			(unsigned long long)ev->tree_size, (unsigned long long)c->ms.size);
+	else if (!c->leaves_unknown && memcmp(root, ev->root, 32) != 0)
+		problem(c, "bad-checkpoint", where, "its root is not the root of the log's leaves");
+	buf_init(&b, NOTE_MAX);
+	checkpoint_note(&b, c->v->info.id, ev->tree_size, ev->root, ev->note_sig);
+	if (!nt || checkpoint_vkey(&k, c->v->info.id, &c->trust) < 0 ||
+	    note_parse(nt, b.p, b.n) < 0 || note_verify(nt, &k, NULL) < 0)
+		problem(c, "bad-checkpoint", where,
+			"its note signature does not verify with the custodian's key");
+	buf_free(&b);
+	free(nt);
+	struct issued *is = realloc(c->issued, (c->n_issued + 1) * sizeof *is);
+	if (is) {
+		c->issued = is;
+		is[c->n_issued].size = ev->tree_size;
+		memcpy(is[c->n_issued++].root, ev->root, 32);
+	}
+}
+
+/* A cosignature event: of a checkpoint the log issued, verifying with the witness key it
+ * names. */
+static void check_cosignature_event(checker *c, const event *ev, const char *where)
+{
+	bool issued = false;
+	for (size_t i = 0; i < c->n_issued; i++)
+		issued |= c->issued[i].size == ev->tree_size &&
+			  memcmp(c->issued[i].root, ev->root, 32) == 0;
+	if (!issued) {
+		problem(c, "bad-cosignature", where, "it cosigns a checkpoint the log never issued");
+		return;
+	}
+	note_vkey w;
+	note_sig s = {0};
+	buf b;
+	note *nt = malloc(sizeof *nt);
+	buf_init(&b, NOTE_MAX);
+	checkpoint_text ct = {.size = ev->tree_size};
+	checkpoint_origin(ct.origin, c->v->info.id);
+	memcpy(ct.root, ev->root, 32);
+	checkpoint_text_format(&b, &ct);
+	if (!nt || note_vkey_parse(&w, ev->witness, strlen(ev->witness)) < 0 ||
+	    w.type != NOTE_COSIGNATURE) {
+		problem(c, "bad-cosignature", where, "the witness key does not parse");
+	} else {
+		nt->text = b.p;
+		nt->text_len = b.n;
+		memcpy(s.name, w.name, sizeof s.name);
+		memcpy(s.keyid, ev->cosig, 4);
+		memcpy(s.bytes, ev->cosig + 4, 72);
+		s.n = 72;
+		if (note_sig_verify(nt, &w, &s, NULL) < 0)
+			problem(c, "bad-cosignature", where,
+				"the cosignature does not verify with the witness key it names");
+	}
+	buf_free(&b);
+	free(nt);
+}
+
+/* --against: the log extends a checkpoint held elsewhere. */
+static void check_against(checker *c, const checkpoint_text *ct)
+{
+	if (!c->against_reached)
+		problem(c, "rollback", "checkpoint",
+			"the checkpoint covers %llu leaves; the log holds only %llu (truncated or "
+			"rolled back)",
+			(unsigned long long)ct->size, (unsigned long long)c->ms.size);
+	else if (c->leaves_unknown)
+		problem(c, "fork", "checkpoint", "records are missing: the log cannot be compared");
+	else if (memcmp(c->against_root, ct->root, 32) != 0)
+		problem(c, "fork", "checkpoint",
+			"the log's first %llu leaves have another root than the checkpoint's: its "
+			"history was rewritten",
+			(unsigned long long)ct->size);
+	else
+		info_note(c, "the log extends the checkpoint of tree size %llu", (unsigned long long)ct->size);
+}
+
+/* The derived tree (index/merkle.dat) agrees with the one recomputed from the log. */
+static void check_merkle_index(checker *c)
+{
+	merkle_hash want, have;
+	uint64_t size = 0;
+	if (c->leaves_unknown)
+		return;
+	merkle_stream_root(&c->ms, want);
+	if (custos_tree_head(c->v, &size, have) < 0 || size != c->ms.size ||
+	    memcmp(want, have, 32) != 0)
+		problem(c, "index-mismatch", "index/merkle.dat",
+			"the stored Merkle tree (%llu leaves) disagrees with the log (%llu leaves); "
+			"rebuild it with 'custos reindex'",
+			(unsigned long long)size, (unsigned long long)c->ms.size);
+}
+
 static void check_record(checker *c, const event *ev, size_t i, custody_items *tree)
 {
 	char hex[33], where[128];
@@ -159,8 +293,11 @@ static void check_record(checker *c, const event *ev, size_t i, custody_items *t
 	c->items++;
 	if (!tree || custody_items_read(tree, hex, &rec, &rn, &sig, &sn) < 0) {
 		problem(c, "missing-record", where, "%s", custos_error_last());
+		c->leaves_unknown = true;
+		push_leaf(c, (const uint8_t *)"", 0); /* keeps the leaf count */
 		return;
 	}
+	push_leaf(c, rec, rn);
 	if (record_parse(&r, rec, rn) < 0) {
 		problem(c, "bad-record", where, "%s", custos_error_last());
 		goto done;
@@ -341,11 +478,16 @@ static int check_commit(const uint8_t oid[20], void *ud)
 			ok &= check_genesis(c, &ev, where);
 		if (c->check_items)
 			check_items(c, &ev, &cc);
+		if (c->merkle && strcmp(ev.action, "checkpoint") == 0)
+			check_checkpoint_event(c, &ev, where);
+		if (c->merkle && strcmp(ev.action, "cosignature") == 0)
+			check_cosignature_event(c, &ev, where);
 		c->prev_time = ev.time;
 		event_clear(&ev);
 	}
 	if (!ok)
 		c->chain_broken = true;
+	push_leaf(c, cc.event, cc.event_len);
 	sha256_buf(c->prev_event, cc.event, cc.event_len);
 	memcpy(c->prev_commit, oid, 20);
 	mark_commit(c, c->seq++, ok);
@@ -528,11 +670,11 @@ static void check_vault_root(checker *c)
 	each_entry(c, "tmp", count_leftover);
 	char *lock = path_join(c->v->dir, "custody.git/refs/heads/main.lock");
 	if (lock && access(lock, F_OK) == 0)
-		note(c, "custody.git holds a lock file left by an interrupted write; the next "
+		info_note(c, "custody.git holds a lock file left by an interrupted write; the next "
 			"write to the vault removes it");
 	free(lock);
 	if (c->leftovers)
-		note(c, "tmp/ holds %zu leftover temporary file(s) from an interrupted write; "
+		info_note(c, "tmp/ holds %zu leftover temporary file(s) from an interrupted write; "
 			"they are not part of the vault",
 		     c->leftovers);
 }
@@ -562,14 +704,30 @@ static void check_git_trailer(checker *c, const char *path, const char *rel, con
 
 int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summary *out)
 {
-	checker c = {.v = v, .o = opts, .check_items = true};
+	checker c = {.v = v, .o = opts, .check_items = true, .merkle = true};
+	note *against = NULL;
+	checkpoint_text act;
 	c.trust = opts->trust ? *opts->trust : v->info.owner;
 	memset(out, 0, sizeof *out);
-	if (!(c.io = malloc(1 << 20)))
+	if (!(c.io = malloc(1 << 20)) || !(against = malloc(sizeof *against))) {
+		free(c.io);
 		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	}
 	if (!pubkey_equal(&c.trust, &v->info.owner))
 		problem(&c, "wrong-key", "VAULT", "the vault names another custodian than the trusted key");
+	bool have_against = false;
+	if (opts->against) {
+		if (checkpoint_open(against, &act, opts->against, opts->against_len, v->info.id,
+				    &c.trust) < 0)
+			problem(&c, "bad-checkpoint", "checkpoint", "%s", custos_error_last());
+		else
+			have_against = true;
+		c.against_size = have_against ? act.size : 0;
+	}
 	walk_chain(&c);
+	if (have_against)
+		check_against(&c, &act);
+	check_merkle_index(&c);
 	check_vault_root(&c);
 	each_entry(&c, "objects", check_store_entry);
 	if (opts->full)
@@ -588,6 +746,8 @@ int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summa
 	out->problems = c.problems;
 	free(c.io);
 	free(c.commit_ok);
+	free(c.issued);
+	free(against);
 	custos_error_clear();
 	return c.problems ? custos_error_set(CUSTOS_EINTEGRITY, "%llu problem(s) found",
 					     (unsigned long long)c.problems)
@@ -606,38 +766,7 @@ void custos_verify_result_free(custos_verify_result *r)
 
 static int hash_file(custos_verify_result *r, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return custos_error_errno(errno == ENOENT ? CUSTOS_ENOTFOUND : CUSTOS_ERROR,
-					  "cannot open %s", path);
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return custos_error_set(CUSTOS_EINVALID, "%s is not a regular file", path);
-	}
-	digest d;
-	digest_result dr;
-	uint8_t *b = malloc(1 << 20);
-	int rc = b ? digest_init(&d, 0) : custos_error_set(CUSTOS_ERROR, "out of memory");
-	while (rc == 0) {
-		ssize_t n = read(fd, b, 1 << 20);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = custos_error_errno(CUSTOS_ERROR, "cannot read %s", path);
-		if (n <= 0)
-			break;
-		rc = digest_update(&d, b, (size_t)n);
-	}
-	if (rc == 0 && (rc = digest_final(&d, &dr)) == 0) {
-		memcpy(r->sha256, dr.sha256, 32);
-		r->size = dr.bytes;
-	}
-	if (b)
-		digest_free(&d);
-	free(b);
-	close(fd);
-	return rc;
+	return sha256_file(path, r->sha256, &r->size);
 }
 
 typedef struct receipt_list {

@@ -1,0 +1,180 @@
+/*
+ * cmd_prove.c — custos prove ITEM -o FILE (an exhibit proof against the latest checkpoint)
+ * and custos verify-proof FILE [EXHIBIT] (checks one with no vault at all).
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROOF_FILE_MAX (4 << 20)
+
+int cmd_prove(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *out = NULL;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (ch != 'o')
+			return usage_error("prove", "bad option");
+		out = optarg;
+	}
+	if (argc - optind != 1)
+		return usage_error("prove", "expected one ITEM");
+	custos_vault *v = NULL;
+	custos_item *item = NULL;
+	char *proof = NULL;
+	size_t n = 0;
+	int st = open_vault(c, &v, CUSTOS_OPEN_READ);
+	if (st)
+		return st;
+	int rc = custos_item_find(&item, v, argv[optind], CUSTOS_FIND_EXACT);
+	if (rc == 0)
+		rc = custos_prove(v, item, &proof, &n);
+	if (rc < 0)
+		st = fail(rc, "cannot prove %s", argv[optind]);
+	else if (!out)
+		fwrite(proof, 1, n, stdout);
+	else if ((rc = custos_file_write(out, proof, n)) < 0)
+		st = fail(rc, "cannot write the proof");
+	else
+		printf("proof of item %s written to %s (%zu bytes)\n", item->id_hex, out, n);
+	free(proof);
+	custos_item_free(item);
+	custos_vault_close(v);
+	return st;
+}
+
+typedef struct vp_out {
+	bool json;
+	bool first;
+} vp_out;
+
+static void on_problem(const custos_problem *p, void *ud)
+{
+	vp_out *o = ud;
+	if (o->json) {
+		printf("%s{\"problem\":\"%s\",\"where\":", o->first ? "" : ",", p->kind);
+		json_str(stdout, p->where);
+		fputs(",\"detail\":", stdout);
+		json_str(stdout, p->detail);
+		putchar('}');
+		o->first = false;
+	} else {
+		printf("PROBLEM %s: %s: %s\n", p->kind, p->where, p->detail);
+	}
+}
+
+static void print_result(const custos_proof_result *r, const custos_proof_opts *o, bool json)
+{
+	char sha[65];
+	custos_hex(sha, r->rec.sha256, 32);
+	if (json) {
+		printf("],\"ok\":%s,\"item\":\"%s\",\"sha256\":\"%s\",\"size\":%llu,\"leaf\":%llu,"
+		       "\"tree_size\":%llu,\"origin\":",
+		       r->problems ? "false" : "true", r->item, sha, (unsigned long long)r->rec.size,
+		       (unsigned long long)r->leaf, (unsigned long long)r->tree_size);
+		json_str(stdout, r->origin);
+		printf(",\"witnesses_ok\":%zu,\"exhibit\":%s}\n", r->witnesses_ok,
+		       r->exhibit_ok < 0 ? "null" : r->exhibit_ok ? "true" : "false");
+		return;
+	}
+	if (r->problems) {
+		printf("FAILED: %llu problem%s\n", (unsigned long long)r->problems,
+		       r->problems == 1 ? "" : "s");
+		return;
+	}
+	printf("ok: item %s (sha256 %s, %llu bytes)\n", r->item, sha, (unsigned long long)r->rec.size);
+	printf("  record signed by the trusted custodian key; leaf %llu of %s at tree size %llu\n",
+	       (unsigned long long)r->leaf, r->origin, (unsigned long long)r->tree_size);
+	printf("  checkpoint signed by the custodian; %zu of %zu given witness%s cosigned it\n",
+	       r->witnesses_ok, o->n_witnesses, o->n_witnesses == 1 ? "" : "es");
+	if (r->exhibit_ok > 0)
+		printf("  %s is this exhibit, byte for byte\n", o->exhibit);
+}
+
+int cmd_verify_proof(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"trust", required_argument, NULL, 't'},
+		{"witness", required_argument, NULL, 'w'},
+		{"min-witnesses", required_argument, NULL, 'm'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	(void)c;
+	custos_pubkey trust;
+	bool have_trust = false, have_min = false;
+	char **wits = calloc((size_t)argc, sizeof *wits);
+	vp_out vo = {.first = true};
+	custos_proof_opts o = {.witnesses = (const char *const *)wits, .on_problem = on_problem, .ud = &vo};
+	int ch, st = 0;
+	while (st == 0 && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		uint8_t *t = NULL;
+		size_t n = 0;
+		char *end = NULL;
+		switch (ch) {
+		case 't':
+			if (custos_pubkey_load(&trust, optarg) < 0)
+				st = usage_error("verify-proof", "--trust: %s", custos_error_last());
+			have_trust = true;
+			break;
+		case 'w': /* a verifier key, or a file holding one */
+			if (strchr(optarg, '+'))
+				wits[o.n_witnesses++] = strdup(optarg);
+			else if (custos_file_read(optarg, 4096, &t, &n) == 0)
+				wits[o.n_witnesses++] = strndup((char *)t, strcspn((char *)t, "\n"));
+			else
+				st = usage_error("verify-proof", "--witness: %s", custos_error_last());
+			free(t);
+			break;
+		case 'm':
+			o.min_witnesses = strtoul(optarg, &end, 10);
+			if (!end || *end || optarg[0] == '-')
+				st = usage_error("verify-proof", "--min-witnesses takes a number");
+			have_min = true;
+			break;
+		case 'j':
+			vo.json = true;
+			break;
+		default:
+			st = usage_error("verify-proof", "bad option");
+		}
+	}
+	if (st == 0 && (argc - optind < 1 || argc - optind > 2))
+		st = usage_error("verify-proof", "expected FILE [EXHIBIT]");
+	if (st == 0 && !have_trust)
+		st = usage_error("verify-proof", "--trust KEY is required: the custodian's public key");
+	/* By default every witness named must have cosigned. */
+	if (!have_min)
+		o.min_witnesses = o.n_witnesses;
+	uint8_t *proof = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (st == 0 && (rc = custos_file_read(argv[optind], PROOF_FILE_MAX, &proof, &n)) < 0)
+		st = fail(rc, "cannot read the proof");
+	if (st == 0) {
+		custos_proof_result r;
+		o.trust = &trust;
+		o.exhibit = argc - optind == 2 ? argv[optind + 1] : NULL;
+		if (vo.json)
+			fputs("{\"problems\":[", stdout);
+		rc = custos_proof_verify(proof, n, &o, &r);
+		if (rc < 0 && rc != CUSTOS_EINTEGRITY)
+			st = fail(rc, "cannot verify");
+		else {
+			print_result(&r, &o, vo.json);
+			st = r.problems ? EXIT_CHECK : EXIT_OK;
+		}
+		custos_proof_result_clear(&r);
+	}
+	for (size_t i = 0; i < o.n_witnesses; i++)
+		free(wits[i]);
+	free(wits);
+	free(proof);
+	return st;
+}
