@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NOTE_FILE_MAX (64 << 10)
 
@@ -51,6 +52,11 @@ static int show_or_issue(cli *c, const cp_args *a)
 	custos_vault *v = NULL;
 	custos_key *key = NULL;
 	custos_checkpoint cp = {0};
+	/* Refuse before the checkpoint event is recorded, not after. */
+	if (a->out && access(a->out, F_OK) == 0) {
+		fprintf(stderr, "custos: %s exists; refusing to overwrite it\n", a->out);
+		return EXIT_OPERATIONAL;
+	}
 	int st = open_vault(c, &v, a->mode == ISSUE ? CUSTOS_OPEN_WRITE : CUSTOS_OPEN_READ);
 	if (st)
 		return st;

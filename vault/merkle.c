@@ -452,17 +452,25 @@ int merkle_log_consistency(merkle_log *l, uint64_t size1, uint64_t size2,
 
 /* ------------------------------------------------------------ streaming root */
 
-void merkle_stream_push(merkle_stream *s, const merkle_hash leaf)
+size_t merkle_stream_push(merkle_stream *s, const merkle_hash leaf, merkle_hash *emitted)
 {
 	/* The peaks are the set bits of size, highest first; a new leaf merges with every
 	 * peak of the low run of one bits. */
-	size_t n = (size_t)__builtin_popcountll(s->size);
+	size_t n = (size_t)__builtin_popcountll(s->size), k = 0;
 	merkle_hash h;
 	memcpy(h, leaf, MERKLE_HASH);
-	for (uint64_t sz = s->size; sz & 1; sz >>= 1)
+	if (emitted)
+		memcpy(emitted[k], h, MERKLE_HASH);
+	k++;
+	for (uint64_t sz = s->size; sz & 1; sz >>= 1) {
 		merkle_node_hash(h, s->peak[--n], h);
+		if (emitted)
+			memcpy(emitted[k], h, MERKLE_HASH);
+		k++;
+	}
 	memcpy(s->peak[n], h, MERKLE_HASH);
 	s->size++;
+	return k;
 }
 
 void merkle_stream_root(const merkle_stream *s, merkle_hash out)

@@ -48,7 +48,10 @@ typedef struct merkle_stream {
 	uint64_t size;
 } merkle_stream;
 
-void merkle_stream_push(merkle_stream *s, const merkle_hash leaf);
+/* Returns how many hashes the push completed (the leaf, then each new parent): the same
+ * hashes, in the same order, that the store appends; copied to `emitted` (room for 65)
+ * unless it is NULL. */
+size_t merkle_stream_push(merkle_stream *s, const merkle_hash leaf, merkle_hash *emitted);
 /* MTH of the leaves pushed so far (the empty root for none). */
 void merkle_stream_root(const merkle_stream *s, merkle_hash out);
 

@@ -76,6 +76,17 @@ static int proof_body(custos_vault *v, const custos_item *item, const custos_che
 	if (rc == 0)
 		rc = merkle_log_inclusion(l, leaf, cp->size, path, &k);
 	merkle_log_close(l);
+	/* The checkpoint's root comes from the log; the path from the derived tree. A damaged
+	 * index must not produce a proof that fails elsewhere. */
+	merkle_bytes pb[MERKLE_MAX_PROOF];
+	for (size_t i = 0; rc == 0 && i < k; i++)
+		pb[i] = (merkle_bytes){path[i], MERKLE_HASH};
+	if (rc == 0 && merkle_verify_inclusion(leaf, cp->size, (merkle_bytes){want, MERKLE_HASH}, pb,
+					       k, (merkle_bytes){cp->root, MERKLE_HASH}) < 0)
+		rc = custos_error_set(CUSTOS_EINTEGRITY,
+				      "index/merkle.dat does not prove leaf %llu against the checkpoint; "
+				      "run 'custos fsck', then 'custos reindex'",
+				      (unsigned long long)leaf);
 	if (rc == 0) {
 		buf_printf(b, "custos-proof 1\nitem %s\nleaf %llu\n", item->id_hex,
 			   (unsigned long long)leaf);

@@ -46,6 +46,8 @@ typedef struct checker {
 		merkle_hash root;
 	} *issued; /* the checkpoints the log records */
 	size_t n_issued;
+	FILE *stored_tree;     /* index/merkle.dat, compared hash by hash as the tree grows */
+	bool stored_tree_bad;
 	uint64_t against_size; /* --against: the size to snapshot the root at, 0 if none */
 	merkle_hash against_root;
 	bool against_reached;
@@ -169,9 +171,12 @@ static void push_leaf(checker *c, const uint8_t *p, size_t n)
 {
 	if (!c->merkle)
 		return;
-	merkle_hash h;
+	merkle_hash h, made[65], stored;
 	merkle_leaf_hash(h, p, n);
-	merkle_stream_push(&c->ms, h);
+	size_t k = merkle_stream_push(&c->ms, h, made);
+	for (size_t i = 0; i < k && c->stored_tree && !c->stored_tree_bad; i++)
+		c->stored_tree_bad = fread(stored, 32, 1, c->stored_tree) != 1 ||
+				     memcmp(stored, made[i], 32) != 0;
 	if (c->against_size && c->ms.size == c->against_size) {
 		merkle_stream_root(&c->ms, c->against_root);
 		c->against_reached = true;
@@ -266,20 +271,29 @@ static void check_against(checker *c, const checkpoint_text *ct)
 		info_note(c, "the log extends the checkpoint of tree size %llu", (unsigned long long)ct->size);
 }
 
-/* The derived tree (index/merkle.dat) agrees with the one recomputed from the log. */
-static void check_merkle_index(checker *c)
+/* The derived tree (index/merkle.dat) holds exactly the hashes recomputed from the log:
+ * every leaf and every complete subtree, in post-order (FS §7, §9.1). */
+static void open_stored_tree(checker *c)
 {
-	merkle_hash want, have;
+	char *path = path_join(c->v->dir, "index/merkle.dat");
+	c->stored_tree = path ? fopen(path, "rbe") : NULL;
+	if (!c->stored_tree)
+		c->stored_tree_bad = true;
+	free(path);
+}
+
+static void check_stored_tree(checker *c)
+{
+	merkle_hash root;
 	uint64_t size = 0;
-	if (c->leaves_unknown)
-		return;
-	merkle_stream_root(&c->ms, want);
-	if (custos_tree_head(c->v, &size, have) < 0 || size != c->ms.size ||
-	    memcmp(want, have, 32) != 0)
+	if (!c->leaves_unknown &&
+	    (c->stored_tree_bad || custos_tree_head(c->v, &size, root) < 0 || size != c->ms.size))
 		problem(c, "index-mismatch", "index/merkle.dat",
-			"the stored Merkle tree (%llu leaves) disagrees with the log (%llu leaves); "
-			"rebuild it with 'custos reindex'",
-			(unsigned long long)size, (unsigned long long)c->ms.size);
+			"the stored Merkle tree disagrees with the one recomputed from the log (%llu "
+			"leaves); rebuild it with 'custos reindex'",
+			(unsigned long long)c->ms.size);
+	if (c->stored_tree)
+		fclose(c->stored_tree);
 }
 
 static void check_record(checker *c, const event *ev, size_t i, custody_items *tree)
@@ -724,10 +738,11 @@ int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summa
 			have_against = true;
 		c.against_size = have_against ? act.size : 0;
 	}
+	open_stored_tree(&c);
 	walk_chain(&c);
 	if (have_against)
 		check_against(&c, &act);
-	check_merkle_index(&c);
+	check_stored_tree(&c);
 	check_vault_root(&c);
 	each_entry(&c, "objects", check_store_entry);
 	if (opts->full)
