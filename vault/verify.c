@@ -256,7 +256,7 @@ static void check_cosignature_event(checker *c, const event *ev, const char *whe
 static void check_against(checker *c, const checkpoint_text *ct)
 {
 	if (!c->against_reached)
-		problem(c, "rollback", "checkpoint",
+		problem(c, "truncated", "checkpoint",
 			"the checkpoint covers %llu leaves; the log holds only %llu (truncated or "
 			"rolled back)",
 			(unsigned long long)ct->size, (unsigned long long)c->ms.size);
