@@ -271,25 +271,17 @@ int checkpoint_against_log(custos_vault *v, const checkpoint_text *ct)
 	return rc;
 }
 
-static void put_hash_lines(buf *b, const char *label, const merkle_hash *h, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char *s = b64_encode(h[i], MERKLE_HASH);
-		buf_printf(b, "%s %s\n", label, s ? s : "");
-		free(s);
-	}
-}
-
 int custos_consistency_proof(custos_vault *v, const uint8_t *old, size_t old_len, char **out,
 			     size_t *out_len)
 {
 	note nt;
 	checkpoint_text ct;
 	custos_checkpoint latest = {0};
-	merkle_hash proof[MERKLE_MAX_PROOF];
-	size_t k = 0;
+	consistency *proof = malloc(sizeof *proof);
 	merkle_log *l = NULL;
 	*out = NULL;
+	if (!proof)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
 	int rc = checkpoint_open(&nt, &ct, old, old_len, v->info.id, &v->info.owner);
 	if (rc == 0)
 		rc = checkpoint_against_log(v, &ct);
@@ -301,14 +293,15 @@ int custos_consistency_proof(custos_vault *v, const uint8_t *old, size_t old_len
 				      "(size %llu): the log was rolled back",
 				      (unsigned long long)ct.size, (unsigned long long)latest.size);
 	if (rc == 0 && (rc = index_merkle_open(v->index, &l)) == 0)
-		rc = merkle_log_consistency(l, ct.size, latest.size, proof, &k);
+		rc = merkle_log_consistency(l, ct.size, latest.size, proof->h, &proof->n);
 	merkle_log_close(l);
 	if (rc == 0) {
 		buf b;
-		buf_init(&b, 1 << 16);
-		buf_printf(&b, "custos-consistency 1\norigin %s\nold-size %llu\nnew-size %llu\n",
-			   ct.origin, (unsigned long long)ct.size, (unsigned long long)latest.size);
-		put_hash_lines(&b, "hash", proof, k);
+		buf_init(&b, CONSISTENCY_MAX);
+		memcpy(proof->origin, ct.origin, sizeof proof->origin);
+		proof->old_size = ct.size;
+		proof->new_size = latest.size;
+		consistency_format(&b, proof);
 		rc = buf_check(&b);
 		if (rc == 0)
 			*out = buf_steal(&b, out_len);
@@ -316,6 +309,7 @@ int custos_consistency_proof(custos_vault *v, const uint8_t *old, size_t old_len
 			buf_free(&b);
 	}
 	custos_checkpoint_clear(&latest);
+	free(proof);
 	return rc;
 }
 

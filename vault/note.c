@@ -21,6 +21,20 @@ bool note_name_ok(const char *name)
 	return true;
 }
 
+/* Copy a name given as bytes, if they make a valid name (no NUL can hide in it). */
+static bool name_copy(char out[NOTE_NAME_MAX + 1], const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	if (n == 0 || n > NOTE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] <= 0x20 || b[i] >= 0x7f || b[i] == '+')
+			return false;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}
+
 void note_keyid(uint8_t out[4], const char *name, uint8_t type, const uint8_t pk[32])
 {
 	uint8_t h[32];
@@ -69,11 +83,9 @@ int note_vkey_parse(note_vkey *out, const char *s, size_t n)
 	char name[NOTE_NAME_MAX + 1];
 	uint8_t keyid[4], blob[33];
 	size_t bl = 0;
-	if (!p1 || !p2 || p1 == s || (size_t)(p1 - s) > NOTE_NAME_MAX || p2 - p1 != 9)
+	if (!p1 || !p2 || p2 - p1 != 9 || !name_copy(name, s, (size_t)(p1 - s)))
 		return custos_error_set(CUSTOS_EINVALID, "not a note verifier key (name+keyid+key)");
-	memcpy(name, s, (size_t)(p1 - s));
-	name[p1 - s] = '\0';
-	if (!note_name_ok(name) || hex_decode(keyid, 4, p1 + 1, 8) < 0 ||
+	if (hex_decode(keyid, 4, p1 + 1, 8) < 0 ||
 	    b64_decode(blob, sizeof blob, &bl, p2 + 1, n - (size_t)(p2 + 1 - s)) < 0 || bl != 33 ||
 	    (blob[0] != NOTE_ED25519 && blob[0] != NOTE_COSIGNATURE))
 		return custos_error_set(CUSTOS_EINVALID,
@@ -98,9 +110,7 @@ static int parse_sig_line(note_sig *out, bool *kept, const uint8_t *p, size_t n)
 	if (!sp || sp == p || (size_t)(sp - p) > NOTE_NAME_MAX)
 		return custos_error_set(CUSTOS_EINTEGRITY, "a note signature line has no key name");
 	size_t nl = (size_t)(sp - p);
-	memcpy(out->name, p, nl);
-	out->name[nl] = '\0';
-	if (!note_name_ok(out->name))
+	if (!name_copy(out->name, p, nl))
 		return custos_error_set(CUSTOS_EINTEGRITY, "bad key name in a note signature line");
 	uint8_t raw[4 + 76];
 	size_t rl = 0;
@@ -231,11 +241,8 @@ int checkpoint_text_parse(checkpoint_text *out, const uint8_t *p, size_t n)
 	if (!l3 || l3 + 1 != p + n)
 		return custos_error_set(CUSTOS_EINTEGRITY,
 					"a checkpoint is three lines: origin, size, root");
-	size_t ol = (size_t)(l1 - p), rl = 0;
-	if (ol == 0 || ol > NOTE_NAME_MAX)
-		return custos_error_set(CUSTOS_EINTEGRITY, "bad checkpoint origin");
-	memcpy(out->origin, p, ol);
-	if (!note_name_ok(out->origin))
+	size_t rl = 0;
+	if (!name_copy(out->origin, p, (size_t)(l1 - p)))
 		return custos_error_set(CUSTOS_EINTEGRITY, "bad checkpoint origin");
 	if (u64_parse(&out->size, (const char *)l1 + 1, (size_t)(l2 - l1 - 1)) < 0)
 		return custos_error_set(CUSTOS_EINTEGRITY, "bad checkpoint tree size");
@@ -243,4 +250,52 @@ int checkpoint_text_parse(checkpoint_text *out, const uint8_t *p, size_t n)
 	    rl != MERKLE_HASH)
 		return custos_error_set(CUSTOS_EINTEGRITY, "bad checkpoint root hash");
 	return 0;
+}
+
+/* ------------------------------------------------------------ consistency proof files */
+
+int consistency_parse(consistency *c, const uint8_t *p, size_t n)
+{
+	const char *s = (const char *)p, *end = s + n;
+	size_t line = 0;
+	memset(c, 0, sizeof *c);
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		if (!nl)
+			return CUSTOS_EINTEGRITY;
+		size_t len = (size_t)(nl - s), rl = 0;
+		bool ok;
+		if (line == 0)
+			ok = len == 20 && memcmp(s, "custos-consistency 1", 20) == 0;
+		else if (line == 1)
+			ok = len > 7 && memcmp(s, "origin ", 7) == 0 &&
+			     name_copy(c->origin, s + 7, len - 7);
+		else if (line == 2)
+			ok = len > 9 && memcmp(s, "old-size ", 9) == 0 &&
+			     u64_parse(&c->old_size, s + 9, len - 9) == 0;
+		else if (line == 3)
+			ok = len > 9 && memcmp(s, "new-size ", 9) == 0 &&
+			     u64_parse(&c->new_size, s + 9, len - 9) == 0;
+		else
+			ok = c->n < MERKLE_MAX_PROOF && len > 5 && memcmp(s, "hash ", 5) == 0 &&
+			     b64_decode(c->h[c->n], 32, &rl, s + 5, len - 5) == 0 && rl == 32 && ++c->n;
+		if (!ok)
+			return CUSTOS_EINTEGRITY;
+		line++;
+		s = nl + 1;
+	}
+	return line >= 4 ? 0 : CUSTOS_EINTEGRITY;
+}
+
+void consistency_format(buf *b, const consistency *c)
+{
+	buf_printf(b, "custos-consistency 1\norigin %s\nold-size %llu\nnew-size %llu\n", c->origin,
+		   (unsigned long long)c->old_size, (unsigned long long)c->new_size);
+	for (size_t i = 0; i < c->n; i++) {
+		char *s = b64_encode(c->h[i], MERKLE_HASH);
+		buf_printf(b, "hash %s\n", s ? s : "");
+		if (!s)
+			b->failed = true;
+		free(s);
+	}
 }

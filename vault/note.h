@@ -81,4 +81,17 @@ typedef struct checkpoint_text {
 void checkpoint_text_format(buf *b, const checkpoint_text *c);
 int checkpoint_text_parse(checkpoint_text *out, const uint8_t *p, size_t n);
 
+/* A consistency proof file (FS §9.6): "custos-consistency 1", origin, old-size,
+ * new-size, then one "hash <base64>" line per proof hash. CUSTOS_EINTEGRITY if malformed. */
+#define CONSISTENCY_MAX 8192
+typedef struct consistency {
+	char origin[NOTE_NAME_MAX + 1];
+	uint64_t old_size, new_size;
+	merkle_hash h[MERKLE_MAX_PROOF];
+	size_t n;
+} consistency;
+
+int consistency_parse(consistency *c, const uint8_t *p, size_t n);
+void consistency_format(buf *b, const consistency *c);
+
 #endif

@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #define WITNESS_FILE_MAX 4096
-#define CONSISTENCY_MAX 8192
 
 static char *witness_path(const char *dir, const char *rel)
 {
@@ -78,7 +77,8 @@ int custos_witness_name(const char *dir, char **out)
 		if (n <= hl + 1 || memcmp(t, head, hl) != 0 || t[n - 1] != '\n' ||
 		    memchr(t + hl, '\n', n - hl - 1))
 			rc = custos_error_set(CUSTOS_EINTEGRITY, "%s: not a witness file", marker);
-		else if (!(*out = xstrndup((char *)t + hl, n - hl - 1)) || !note_name_ok(*out))
+		else if (memchr(t + hl, '\0', n - hl - 1) ||
+			 !(*out = xstrndup((char *)t + hl, n - hl - 1)) || !note_name_ok(*out))
 			rc = custos_error_set(CUSTOS_EINTEGRITY, "%s: bad witness name", marker);
 	}
 	free(t);
@@ -195,47 +195,6 @@ int custos_witness_add_log(const char *dir, const char *log_vkey)
 }
 
 /* ------------------------------------------------------------ cosigning */
-
-/* "custos-consistency 1", origin, old-size, new-size, then hash lines (FS §9.6). */
-typedef struct consistency {
-	char origin[NOTE_NAME_MAX + 1];
-	uint64_t old_size, new_size;
-	merkle_hash h[MERKLE_MAX_PROOF];
-	size_t n;
-} consistency;
-
-static int consistency_parse(consistency *c, const uint8_t *p, size_t n)
-{
-	const char *s = (const char *)p, *end = s + n;
-	size_t line = 0;
-	memset(c, 0, sizeof *c);
-	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		if (!nl)
-			return CUSTOS_EINTEGRITY;
-		size_t len = (size_t)(nl - s), rl = 0;
-		bool ok;
-		if (line == 0)
-			ok = len == 20 && memcmp(s, "custos-consistency 1", 20) == 0;
-		else if (line == 1)
-			ok = len > 7 && len - 7 <= NOTE_NAME_MAX && memcmp(s, "origin ", 7) == 0 &&
-			     (memcpy(c->origin, s + 7, len - 7), note_name_ok(c->origin));
-		else if (line == 2)
-			ok = len > 9 && memcmp(s, "old-size ", 9) == 0 &&
-			     u64_parse(&c->old_size, s + 9, len - 9) == 0;
-		else if (line == 3)
-			ok = len > 9 && memcmp(s, "new-size ", 9) == 0 &&
-			     u64_parse(&c->new_size, s + 9, len - 9) == 0;
-		else
-			ok = c->n < MERKLE_MAX_PROOF && len > 5 && memcmp(s, "hash ", 5) == 0 &&
-			     b64_decode(c->h[c->n], 32, &rl, s + 5, len - 5) == 0 && rl == 32 && ++c->n;
-		if (!ok)
-			return CUSTOS_EINTEGRITY;
-		line++;
-		s = nl + 1;
-	}
-	return line >= 4 ? 0 : CUSTOS_EINTEGRITY;
-}
 
 static int refuse(const char **reason, const char *why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
