@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Write the signed-note vectors of FS §9 from first principles (pyca/cryptography, no
-custos code): a checkpoint of a two-leaf log (leaf 0 = item-record.txt, leaf 1 =
-event-ingest.txt) signed by the vector key, and the same note cosigned by a witness
-vector key. tests/unit/test_note.c rebuilds each file with custos and compares bytes.
+"""Write the signed-note and proof vectors of FS §9 from first principles
+(pyca/cryptography, no custos code): a checkpoint of a two-leaf log (leaf 0 =
+item-record.txt, leaf 1 = event-ingest.txt) signed by the vector key, the same note
+cosigned by a witness vector key, and an exhibit proof of the item against it.
+tests/unit/test_note.c rebuilds the notes with custos and compares bytes;
+tests/unit/test_proof.c has custos verify the proof.
 
     /usr/bin/python3 format-spec/vectors/make-note-vectors.py   (run in any directory)
 """
@@ -64,3 +66,13 @@ write("checkpoint.vkey", (log_vkey + "\n").encode())
 write("witness.vkey", (wit_vkey + "\n").encode())
 write("checkpoint.note", note)
 write("checkpoint-cosigned.note", note + sig_line(WITNESS, cosig))
+
+record = read("item-record.txt")
+item = hashlib.sha256(record).hexdigest()[:32]
+proof = "custos-proof 1\nitem %s\nleaf 0\nrecord %s\nrecord-signature %s\ninclusion %s\n\n" % (
+    item,
+    base64.b64encode(record).decode(),
+    base64.b64encode(log_sk.sign(record)).decode(),
+    base64.b64encode(leaf(read("event-ingest.txt"))).decode(),
+)
+write("proof.txt", proof.encode() + note + sig_line(WITNESS, cosig))

@@ -4,7 +4,9 @@
  *  - the proof verifies with no vault, and with the exhibit;
  *  - every single-bit flip anywhere in the proof makes verification fail (with the
  *    witness required, every byte of the file is covered by some check);
- *  - a proof checked with another trusted key, or without the required witness, fails.
+ *  - a proof checked with another trusted key, or without the required witness, fails;
+ *  - the worked example of the spec (format-spec/vectors/proof.txt, written by an
+ *    independent Python implementation) verifies, with its exhibit.
  */
 #include "harness.h"
 
@@ -25,10 +27,45 @@ static char *tmp(const char *name)
 	return p;
 }
 
+static char *spec_text(const char *rel)
+{
+	size_t n;
+	char *path = test_spec_path(rel);
+	char *t = (char *)test_read(path, &n);
+	free(path);
+	t[strcspn(t, "\n")] = '\0';
+	return t;
+}
+
+static void spec_vector(void)
+{
+	size_t n;
+	char *path = test_spec_path("vectors/proof.txt"), *pk = spec_text("vectors/vector-key.pub"),
+	     *wk = spec_text("vectors/witness.vkey"), *exhibit = tmp("vector.pdf");
+	uint8_t *proof = test_read(path, &n);
+	custos_pubkey trust;
+	CHECK_RC(custos_pubkey_parse(&trust, pk, strlen(pk)), 0);
+	write_file(exhibit, "%PDF-1.4\n");
+	const char *wits[] = {wk};
+	custos_proof_opts o = {.trust = &trust, .witnesses = wits, .n_witnesses = 1,
+			       .min_witnesses = 1, .exhibit = exhibit};
+	custos_proof_result r;
+	CHECK_RC(custos_proof_verify(proof, n, &o, &r), 0);
+	CHECK(r.leaf == 0 && r.tree_size == 2 && r.witnesses_ok == 1 && r.exhibit_ok == 1);
+	CHECK(strcmp(r.item, "9489340d5ab8fe5e0f1a779585d2e788") == 0);
+	custos_proof_result_clear(&r);
+	free(proof);
+	free(path);
+	free(pk);
+	free(wk);
+	free(exhibit);
+}
+
 int main(void)
 {
 	test_init();
 	custos_global_init();
+	spec_vector();
 	custos_key *key = NULL, *wkey = NULL, *other = NULL;
 	custos_vault *v = NULL;
 	char *vault = tmp("vault"), *wdir = tmp("witness"), *exhibit = tmp("exhibit.txt"),
