@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <string.h>
 #include <stdlib.h>
 
 typedef struct log_out {
@@ -30,6 +31,15 @@ static int print_event(const custos_event_info *e, void *ud)
 			fputs(",\"note\":", stdout);
 			json_bytes(stdout, e->note.p, e->note.n);
 		}
+		if (e->tree_size) {
+			char root[65];
+			custos_hex(root, e->root, 32);
+			printf(",\"tree_size\":%llu,\"root\":\"%s\"", (unsigned long long)e->tree_size, root);
+		}
+		if (e->witness) {
+			fputs(",\"witness\":", stdout);
+			json_str(stdout, e->witness);
+		}
 		puts("}");
 		return 0;
 	}
@@ -38,6 +48,13 @@ static int print_event(const custos_event_info *e, void *ud)
 	if (e->stored + e->duplicates + e->refused)
 		printf("    %llu stored, %llu duplicate, %llu refused\n", (unsigned long long)e->stored,
 		       (unsigned long long)e->duplicates, (unsigned long long)e->refused);
+	if (e->tree_size) {
+		char root[65];
+		custos_hex(root, e->root, 32);
+		printf("    tree size %llu, root %.16s…\n", (unsigned long long)e->tree_size, root);
+	}
+	if (e->witness)
+		printf("    cosigned by %.*s\n", (int)strcspn(e->witness, "+"), e->witness);
 	if (e->source.n) {
 		fputs("    source: ", stdout);
 		print_bytes(stdout, e->source.p, e->source.n);

@@ -212,6 +212,11 @@ typedef struct custos_event_info {
 	uint64_t stored, duplicates, refused;
 	const char *const *inputs; /* escaped input paths (FS §3), count n_inputs */
 	size_t n_inputs;
+	/* checkpoint and cosignature events: the tree they concern; cosignature: the
+	 * witness's verifier key (else NULL) */
+	uint64_t tree_size;
+	uint8_t root[32];
+	const char *witness;
 } custos_event_info;
 
 typedef int (*custos_event_fn)(const custos_event_info *ev, void *ud);

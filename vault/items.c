@@ -316,6 +316,9 @@ static int log_commit(const uint8_t oid[20], void *ud)
 	info.refused = ev.n_refused;
 	info.inputs = (const char *const *)ev.inputs;
 	info.n_inputs = ev.n_inputs;
+	info.tree_size = ev.tree_size;
+	memcpy(info.root, ev.root, 32);
+	info.witness = ev.witness;
 	/* An item's trail: the event that received it, and every event since that names it.
 	 * (Later event kinds — exports, analyses — name items too.) */
 	bool relevant = !s->item_hex || event_find_item(&ev, s->item_id);
