@@ -91,8 +91,12 @@ static void print_result(const custos_proof_result *r, const custos_proof_opts *
 	printf("ok: item %s (sha256 %s, %llu bytes)\n", r->item, sha, (unsigned long long)r->rec.size);
 	printf("  record signed by the trusted custodian key; leaf %llu of %s at tree size %llu\n",
 	       (unsigned long long)r->leaf, r->origin, (unsigned long long)r->tree_size);
-	printf("  checkpoint signed by the custodian; %zu of %zu given witness%s cosigned it\n",
-	       r->witnesses_ok, o->n_witnesses, o->n_witnesses == 1 ? "" : "es");
+	if (o->n_witnesses)
+		printf("  checkpoint signed by the custodian; %zu of %zu given witness%s cosigned it\n",
+		       r->witnesses_ok, o->n_witnesses, o->n_witnesses == 1 ? "" : "es");
+	else
+		printf("  checkpoint signed by the custodian (no --witness given: cosignatures not "
+		       "checked)\n");
 	if (r->exhibit_ok > 0)
 		printf("  %s is this exhibit, byte for byte\n", o->exhibit);
 }

@@ -56,7 +56,11 @@ demo() {
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["receipts"][0]["item"])')
 	"$c" --vault "$d/vault" show "$item"
 	"$c" --vault "$d/vault" log "$item"
-	"$c" --vault "$d/vault" fsck --full
+	"$c" --vault "$d/vault" checkpoint -o "$d/checkpoint"
+	"$c" --vault "$d/vault" prove "$item" -o "$d/exhibit.proof"
+	"$c" verify-proof "$d/exhibit.proof" "$d/sample-drop/contracts/side-letter.docx" \
+		--trust "$HOME/.config/custos/custodian.key"
+	"$c" --vault "$d/vault" fsck --full --against "$d/checkpoint"
 	"$c" key show --allowed-signers >"$d/allowed_signers"
 	git -C "$d/vault/custody.git" -c gpg.ssh.allowedSignersFile="$d/allowed_signers" \
 		log --show-signature -1
