@@ -10,6 +10,7 @@
 #include <git2.h>
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,11 +20,80 @@ struct custody {
 	git_odb_backend *mempack; /* writes land here until a commit dumps them as one pack */
 };
 
+/*
+ * The records and signatures of a large ingest are packed while the ingest goes on: they
+ * are collected in chunks, and a background thread with a repository handle of its own
+ * writes each full chunk as a git pack (deflate, index, fsync). The commit then writes
+ * only the trees, the event and the commit itself; without this, packing every blob at
+ * the end was a serial tail of a second per 30,000 items. Small commits never start the
+ * thread: their blobs go into the commit's own pack.
+ */
+#define CHUNK_BYTES ((size_t)4 << 20) /* blob bytes per background pack */
+#define CHUNKS_QUEUED 2               /* full chunks waiting: bounds memory */
+
+/* $CUSTOS_PACK_CHUNK (bytes, at least 1024) overrides CHUNK_BYTES: the crash tests use a
+ * small one so that a small ingest goes through the background packs. */
+static size_t chunk_bytes(void)
+{
+	static size_t v;
+	if (!v) {
+		const char *e = getenv("CUSTOS_PACK_CHUNK");
+		uint64_t n = 0;
+		v = e && u64_parse(&n, e, strlen(e)) == 0 && n >= 1024 && n <= CHUNK_BYTES ? n
+											   : CHUNK_BYTES;
+	}
+	return v;
+}
+
+typedef struct blob_ref {
+	git_oid oid;
+	size_t off, len;
+} blob_ref;
+
+typedef struct chunk {
+	blob_ref *blobs;
+	size_t n, cap;
+	buf data;
+	struct chunk *next;
+} chunk;
+
+typedef struct packer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	chunk *head, *tail;
+	size_t queued;
+	bool closing;
+	int rc;
+	char msg[512];
+	git_repository *repo;
+	git_odb *odb;
+	git_odb_backend *mempack;
+} packer;
+
 struct custody_txn {
 	custody *c;
 	git_treebuilder *items;
 	size_t n_items;
+	chunk *cur;
+	packer *pk;      /* NULL until the first full chunk */
+	git_oid *staged; /* the objects of the commit's own pack, in the mempack */
+	size_t n_staged, cap_staged;
 };
+
+static int stage(custody_txn *t, const git_oid *oid)
+{
+	if (t->n_staged == t->cap_staged) {
+		size_t cap = t->cap_staged ? 2 * t->cap_staged : 16;
+		git_oid *o = realloc(t->staged, cap * sizeof *o);
+		if (!o)
+			return custos_error_set(CUSTOS_ERROR, "out of memory");
+		t->staged = o;
+		t->cap_staged = cap;
+	}
+	t->staged[t->n_staged++] = *oid;
+	return 0;
+}
 
 static int git_fail(int code, const char *what)
 {
@@ -136,14 +206,230 @@ int custody_txn_begin(custody_txn **out, custody *c)
 /* Blobs go straight into the in-memory pack. git_blob_create_from_buffer would first ask
  * every backend whether the object exists and "freshen" it on disk — a stat, a utime and a
  * rescan of the pack directory per blob, which dominated ingest time for many small files. */
-static int add_blob(git_treebuilder *tb, custody *c, const char *name, const uint8_t *p, size_t n)
+static int add_blob(custody_txn *t, git_treebuilder *tb, const char *name, const uint8_t *p,
+		    size_t n)
 {
 	git_oid oid;
 	if (git_odb_hash(&oid, p, n, GIT_OBJECT_BLOB) < 0 ||
-	    c->mempack->write(c->mempack, &oid, p, n, GIT_OBJECT_BLOB) < 0 ||
+	    t->c->mempack->write(t->c->mempack, &oid, p, n, GIT_OBJECT_BLOB) < 0 ||
 	    git_treebuilder_insert(NULL, tb, name, &oid, GIT_FILEMODE_BLOB) < 0)
 		return git_fail(CUSTOS_ERROR, "cannot add to the custody tree");
+	return stage(t, &oid);
+}
+
+/* ------------------------------------------------------------ the background packer */
+
+static void chunk_free(chunk *k)
+{
+	if (!k)
+		return;
+	free(k->blobs);
+	buf_free(&k->data);
+	free(k);
+}
+
+static chunk *chunk_new(void)
+{
+	chunk *k = xcalloc(1, sizeof *k);
+	if (k)
+		buf_init(&k->data, 2 * CHUNK_BYTES); /* a chunk ends past CHUNK_BYTES by one record at most */
+	return k;
+}
+
+/* Write the given objects (each alone: nothing they reference) as one pack into the odb
+ * of repo, fsync'd by libgit2 when GIT_OPT_ENABLE_FSYNC_GITDIR is on. The objects must be
+ * readable through that odb (they are in its mempack). */
+static int write_pack(git_repository *repo, git_odb *odb, const git_oid *oids, size_t n)
+{
+	git_packbuilder *pb = NULL;
+	git_buf pack = GIT_BUF_INIT;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress st = {0};
+	int rc = 0;
+	if (git_packbuilder_new(&pb, repo) < 0)
+		return git_fail(CUSTOS_ERROR, "cannot start a custody pack");
+	git_packbuilder_set_threads(pb, 1);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (git_packbuilder_insert(pb, &oids[i], NULL) < 0)
+			rc = git_fail(CUSTOS_ERROR, "cannot add to a custody pack");
+	if (rc == 0 && (git_packbuilder_write_buf(&pack, pb) < 0 ||
+			git_odb_write_pack(&wp, odb, NULL, NULL) < 0 ||
+			wp->append(wp, pack.ptr, pack.size, &st) < 0 || wp->commit(wp, &st) < 0))
+		rc = git_fail(CUSTOS_ERROR, "cannot write a custody pack");
+	if (wp)
+		wp->free(wp);
+	git_buf_dispose(&pack);
+	git_packbuilder_free(pb);
+	return rc;
+}
+
+/* Write a chunk's blobs as one pack through the packer's own repository and mempack. */
+static int pack_chunk(git_repository *repo, git_odb *odb, git_odb_backend *mp, const chunk *k)
+{
+	git_oid *oids = malloc((k->n ? k->n : 1) * sizeof *oids);
+	int rc = oids ? 0 : custos_error_set(CUSTOS_ERROR, "out of memory");
+	for (size_t i = 0; i < k->n && rc == 0; i++) {
+		oids[i] = k->blobs[i].oid;
+		if (mp->write(mp, &oids[i], k->data.p + k->blobs[i].off, k->blobs[i].len,
+			      GIT_OBJECT_BLOB) < 0)
+			rc = git_fail(CUSTOS_ERROR, "cannot stage a custody blob");
+	}
+	if (rc == 0)
+		rc = write_pack(repo, odb, oids, k->n);
+	git_mempack_reset(mp);
+	free(oids);
+	return rc;
+}
+
+static void *packer_main(void *arg)
+{
+	packer *pk = arg;
+	pthread_mutex_lock(&pk->mu);
+	for (;;) {
+		while (!pk->head && !pk->closing)
+			pthread_cond_wait(&pk->cv, &pk->mu);
+		chunk *k = pk->head;
+		if (!k)
+			break;
+		pthread_mutex_unlock(&pk->mu);
+		int rc = pk->rc == 0 ? pack_chunk(pk->repo, pk->odb, pk->mempack, k) : 0;
+		pthread_mutex_lock(&pk->mu);
+		if (rc < 0 && pk->rc == 0) {
+			pk->rc = rc;
+			snprintf(pk->msg, sizeof pk->msg, "%s", custos_error_last());
+		}
+		pk->head = k->next;
+		if (!pk->head)
+			pk->tail = NULL;
+		pk->queued--;
+		chunk_free(k);
+		pthread_cond_broadcast(&pk->cv);
+	}
+	pthread_mutex_unlock(&pk->mu);
+	return NULL;
+}
+
+static int packer_start(packer **out, custody *c)
+{
+	packer *pk = xcalloc(1, sizeof *pk);
+	if (!pk)
+		return CUSTOS_ERROR;
+	const char *gitdir = git_repository_path(c->repo);
+	int rc = 0;
+	if (git_repository_open_bare(&pk->repo, gitdir) < 0 ||
+	    git_repository_odb(&pk->odb, pk->repo) < 0 || git_mempack_new(&pk->mempack) < 0 ||
+	    git_odb_add_backend(pk->odb, pk->mempack, 999) < 0)
+		rc = git_fail(CUSTOS_ERROR, "cannot open the custody log for packing");
+	pthread_mutex_init(&pk->mu, NULL);
+	pthread_cond_init(&pk->cv, NULL);
+	if (rc == 0 && pthread_create(&pk->thread, NULL, packer_main, pk) != 0)
+		rc = custos_error_set(CUSTOS_ERROR, "cannot start the packing thread");
+	if (rc < 0) {
+		git_odb_free(pk->odb);
+		git_repository_free(pk->repo);
+		pthread_mutex_destroy(&pk->mu);
+		pthread_cond_destroy(&pk->cv);
+		free(pk);
+		return rc;
+	}
+	*out = pk;
 	return 0;
+}
+
+/* Queue a full chunk, waiting while CHUNKS_QUEUED are already waiting. */
+static int packer_push(packer *pk, chunk *k)
+{
+	pthread_mutex_lock(&pk->mu);
+	while (pk->queued >= CHUNKS_QUEUED && pk->rc == 0)
+		pthread_cond_wait(&pk->cv, &pk->mu);
+	int rc = pk->rc;
+	if (rc == 0) {
+		if (pk->tail)
+			pk->tail->next = k;
+		else
+			pk->head = k;
+		pk->tail = k;
+		pk->queued++;
+		pthread_cond_broadcast(&pk->cv);
+	}
+	pthread_mutex_unlock(&pk->mu);
+	if (rc < 0) {
+		chunk_free(k);
+		return custos_error_set(rc, "%s", pk->msg);
+	}
+	return 0;
+}
+
+/* Wait for every queued chunk to be packed (or dropped after an error) and stop. */
+static int packer_stop(packer *pk)
+{
+	if (!pk)
+		return 0;
+	pthread_mutex_lock(&pk->mu);
+	pk->closing = true;
+	pthread_cond_broadcast(&pk->cv);
+	pthread_mutex_unlock(&pk->mu);
+	pthread_join(pk->thread, NULL);
+	int rc = pk->rc < 0 ? custos_error_set(pk->rc, "%s", pk->msg) : 0;
+	git_odb_free(pk->odb);
+	git_repository_free(pk->repo);
+	pthread_mutex_destroy(&pk->mu);
+	pthread_cond_destroy(&pk->cv);
+	free(pk);
+	return rc;
+}
+
+/* A blob of the items tree: into the current chunk, and the chunk to the packer when full. */
+static int add_item_blob(custody_txn *t, const char *name, const uint8_t *p, size_t n)
+{
+	if (!t->cur && !(t->cur = chunk_new()))
+		return CUSTOS_ERROR;
+	chunk *k = t->cur;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 4096;
+		blob_ref *b = realloc(k->blobs, cap * sizeof *b);
+		if (!b)
+			return custos_error_set(CUSTOS_ERROR, "out of memory");
+		k->blobs = b;
+		k->cap = cap;
+	}
+	blob_ref *b = &k->blobs[k->n];
+	b->off = k->data.n;
+	b->len = n;
+	if (git_odb_hash(&b->oid, p, n, GIT_OBJECT_BLOB) < 0 ||
+	    git_treebuilder_insert(NULL, t->items, name, &b->oid, GIT_FILEMODE_BLOB) < 0)
+		return git_fail(CUSTOS_ERROR, "cannot add to the custody tree");
+	if (buf_put(&k->data, p, n) < 0)
+		return buf_check(&k->data);
+	k->n++;
+	if (k->data.n < chunk_bytes())
+		return 0;
+	int rc = t->pk ? 0 : packer_start(&t->pk, t->c);
+	t->cur = NULL;
+	return rc == 0 ? packer_push(t->pk, k) : (chunk_free(k), rc);
+}
+
+/* Before the commit: the last chunk to the packer if it runs (then wait for it), else
+ * into the commit's own pack. */
+static int finish_item_blobs(custody_txn *t)
+{
+	chunk *k = t->cur;
+	t->cur = NULL;
+	int rc = 0;
+	if (k && t->pk)
+		rc = packer_push(t->pk, k);
+	else if (k)
+		for (size_t i = 0; i < k->n && rc == 0; i++)
+			rc = t->c->mempack->write(t->c->mempack, &k->blobs[i].oid,
+						  k->data.p + k->blobs[i].off, k->blobs[i].len,
+						  GIT_OBJECT_BLOB) < 0
+				     ? git_fail(CUSTOS_ERROR, "cannot stage a custody blob")
+				     : stage(t, &k->blobs[i].oid);
+	if (k && !t->pk)
+		chunk_free(k);
+	int prc = packer_stop(t->pk);
+	t->pk = NULL;
+	return rc < 0 ? rc : prc;
 }
 
 int custody_txn_add_item(custody_txn *t, const char id_hex[33], const uint8_t *rec, size_t rn,
@@ -151,9 +437,9 @@ int custody_txn_add_item(custody_txn *t, const char id_hex[33], const uint8_t *r
 {
 	char name[40];
 	snprintf(name, sizeof name, "%s.sig", id_hex);
-	int rc = add_blob(t->items, t->c, id_hex, rec, rn);
+	int rc = add_item_blob(t, id_hex, rec, rn);
 	if (rc == 0)
-		rc = add_blob(t->items, t->c, name, sig, sn);
+		rc = add_item_blob(t, name, sig, sn);
 	if (rc == 0)
 		t->n_items++;
 	return rc;
@@ -167,8 +453,8 @@ static int build_root(custody_txn *t, git_oid *root, const uint8_t *ev, size_t e
 	int rc = 0;
 	if (git_treebuilder_new(&tb, t->c->repo, NULL) < 0)
 		return git_fail(CUSTOS_ERROR, "cannot start a tree");
-	if ((rc = add_blob(tb, t->c, "EVENT", ev, evn)) < 0 ||
-	    (rc = add_blob(tb, t->c, "EVENT.sig", evsig, evsn)) < 0)
+	if ((rc = add_blob(t, tb, "EVENT", ev, evn)) < 0 ||
+	    (rc = add_blob(t, tb, "EVENT.sig", evsig, evsn)) < 0)
 		goto done;
 	if (t->n_items) {
 		if (git_treebuilder_write(&items, t->items) < 0 ||
@@ -176,9 +462,13 @@ static int build_root(custody_txn *t, git_oid *root, const uint8_t *ev, size_t e
 			rc = git_fail(CUSTOS_ERROR, "cannot write the items tree");
 			goto done;
 		}
+		if ((rc = stage(t, &items)) < 0)
+			goto done;
 	}
 	if (git_treebuilder_write(root, tb) < 0)
 		rc = git_fail(CUSTOS_ERROR, "cannot write the event tree");
+	else
+		rc = stage(t, root);
 done:
 	git_treebuilder_free(tb);
 	return rc;
@@ -233,23 +523,14 @@ done:
 	return rc;
 }
 
-/* Everything written since the last flush goes to disk as one pack (fsync'd by libgit2
- * when GIT_OPT_ENABLE_FSYNC_GITDIR is on). */
-static int flush_mempack(custody *c)
+/* The commit's own objects — the event, its trees, the commit, and the item blobs when
+ * no background pack took them — as one pack. Not git_mempack_dump: it walks the commit's
+ * tree and would pack every item blob again, the background packs' too. */
+static int flush_staged(custody_txn *t)
 {
-	git_buf pack = GIT_BUF_INIT;
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress st = {0};
-	int rc = 0;
-	if (git_mempack_dump(&pack, c->repo, c->mempack) < 0 ||
-	    git_odb_write_pack(&wp, c->odb, NULL, NULL) < 0 ||
-	    wp->append(wp, pack.ptr, pack.size, &st) < 0 || wp->commit(wp, &st) < 0)
-		rc = git_fail(CUSTOS_ERROR, "cannot write the custody pack");
-	if (wp)
-		wp->free(wp);
-	git_buf_dispose(&pack);
+	int rc = write_pack(t->c->repo, t->c->odb, t->staged, t->n_staged);
 	if (rc == 0)
-		git_mempack_reset(c->mempack);
+		git_mempack_reset(t->c->mempack);
 	return rc;
 }
 
@@ -259,11 +540,16 @@ int custody_txn_commit(custody_txn *t, const custos_key *key, const uint8_t *ev,
 {
 	git_oid root, commit;
 	git_reference *ref = NULL;
-	int rc = build_root(t, &root, ev, evn, evsig, evsn);
+	/* Every blob pack is durable before the pack of the commit that names its blobs. */
+	int rc = finish_item_blobs(t);
+	if (rc == 0)
+		rc = build_root(t, &root, ev, evn, evsig, evsn);
 	if (rc == 0)
 		rc = signed_commit(t, &commit, key, &root, message, time, parent);
 	if (rc == 0)
-		rc = flush_mempack(t->c);
+		rc = stage(t, &commit);
+	if (rc == 0)
+		rc = flush_staged(t);
 	if (rc < 0)
 		goto done;
 	int r;
@@ -290,7 +576,13 @@ void custody_txn_abort(custody_txn *t)
 {
 	if (!t)
 		return;
+	/* Packs already written hold blobs no commit names: harmless, like after a crash. */
+	packer_stop(t->pk);
+	chunk_free(t->cur);
+	free(t->staged);
 	git_treebuilder_free(t->items);
+	/* Staged objects of a commit that did not happen must not go out with the next one. */
+	git_mempack_reset(t->c->mempack);
 	free(t);
 }
 

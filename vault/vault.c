@@ -28,6 +28,10 @@ int custos_global_init(void)
 	/* Durability of the custody log: libgit2 does not fsync unless told to. */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+	/* Item blobs are named in the items tree before a background thread writes them
+	 * (custody.c): libgit2 must not insist that a tree entry's object exists already.
+	 * custos computes every blob id itself and writes every blob before the commit. */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
 	/* A vault is one user's data; do not let ~/.gitconfig or /etc/gitconfig steer it. */
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, "");
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, "");

@@ -70,6 +70,10 @@ fi
 strace -f -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace in this environment"
 
 SYSCALLS=write,fsync,fdatasync,rename,renameat,renameat2,link,linkat,openat,unlink,unlinkat,ftruncate,mkdir,mkdirat
+# The strace sweep packs the item records of the drop in the background, a pack every
+# couple of items (custody.c; the default is one per 4 MiB of records, which a small drop
+# never reaches); the timer sweep keeps the default: its records go into the commit's pack.
+PACK_CHUNK=1024
 
 # ------------------------------------------------------------------ the checker (JSON side)
 CHECK="$T/crashcheck.py"
@@ -351,7 +355,8 @@ kill_point() {
 	echo "kill point: $class #$n"
 	set +e
 	{ # (the braces keep bash's "Killed" job message out of the log)
-		strace -f -qq -o /dev/null -e trace="$class" -e inject="$class":signal=KILL:when="$n" \
+		CUSTOS_PACK_CHUNK=$PACK_CHUNK strace -f -qq -o /dev/null -e trace="$class" \
+			-e inject="$class":signal=KILL:when="$n" \
 			"$CUSTOS" --key "$KEY" --vault "$dir/v" ingest --json "$DROP" >"$dir/ingest.json" 2>"$dir/ingest.err"
 		rc=$?
 	} 2>/dev/null
@@ -394,7 +399,7 @@ mkdir -p "$T/pt"
 
 # ------------------------------------------------------------------ count the calls
 cp -a "$TEMPLATE" "$T/count-vault"
-strace -f -qq -o "$T/count.trace" -e signal=none -e trace="$SYSCALLS" \
+CUSTOS_PACK_CHUNK=$PACK_CHUNK strace -f -qq -o "$T/count.trace" -e signal=none -e trace="$SYSCALLS" \
 	"$CUSTOS" --key "$KEY" --vault "$T/count-vault" ingest --json "$DROP" >"$T/count.json" 2>/dev/null ||
 	fail "the uninterrupted ingest under strace failed"
 "$PY" -S "$CHECK" reingest "$T/count.json" "$DROP" || fail "the uninterrupted ingest is incomplete"
