@@ -3,8 +3,9 @@
  * custody event on refs/heads/main (FS §5). Each commit's tree holds the event, its
  * signature, and the records and signatures of the items the event received; each commit
  * is SSH-signed in its gpgsig header so stock `git verify-commit` checks it. A command's
- * objects are written as one git pack (through libgit2's mempack), not as loose objects,
- * then the branch is moved with a compare-and-swap.
+ * objects are written as git packs, never loose objects (item blobs of a large ingest by
+ * a background thread as it goes, the rest at the commit), then the branch is moved with
+ * a compare-and-swap.
  */
 #ifndef CUSTOS_CUSTODY_H
 #define CUSTOS_CUSTODY_H
