@@ -59,6 +59,8 @@ bool wants_help(const char *cmd, int argc, char **argv);
 
 /* Resolve and open the vault; on failure prints and returns the exit status (>0). */
 int open_vault(cli *c, custos_vault **out, int mode);
+/* $XDG_CONFIG_HOME/custos/LEAF, else ~/.config/custos/LEAF (malloc'd; NULL without HOME). */
+char *config_path(const char *leaf);
 /* The key path in effect (malloc'd). */
 char *key_path(const cli *c);
 /* Load the custodian key, asking for the passphrase if it is sealed. */

@@ -18,15 +18,7 @@ static char *witness_dir(const char *given)
 	const char *d = given ? given : getenv("CUSTOS_WITNESS_DIR");
 	if (d && d[0])
 		return strdup(d);
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	char path[PATH_MAX];
-	if (xdg && xdg[0])
-		snprintf(path, sizeof path, "%s/custos/witness", xdg);
-	else if (home && home[0])
-		snprintf(path, sizeof path, "%s/.config/custos/witness", home);
-	else
-		return NULL;
-	return strdup(path);
+	return config_path("witness");
 }
 
 static char *witness_key_path(const char *dir)

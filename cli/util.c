@@ -103,21 +103,26 @@ int open_vault(cli *c, custos_vault **out, int mode)
 	return 0;
 }
 
+char *config_path(const char *leaf)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	char path[PATH_MAX];
+	if (xdg && xdg[0])
+		snprintf(path, sizeof path, "%s/custos/%s", xdg, leaf);
+	else if (home && home[0])
+		snprintf(path, sizeof path, "%s/.config/custos/%s", home, leaf);
+	else
+		return NULL;
+	return strdup(path);
+}
+
 char *key_path(const cli *c)
 {
 	const char *k = c->key ? c->key : getenv("CUSTOS_KEY");
 	if (k && k[0])
 		return strdup(k);
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
-	char path[PATH_MAX];
-	if (xdg && xdg[0])
-		snprintf(path, sizeof path, "%s/custos/custodian.key", xdg);
-	else if (home && home[0])
-		snprintf(path, sizeof path, "%s/.config/custos/custodian.key", home);
-	else
-		return NULL;
-	return strdup(path);
+	return config_path("custodian.key");
 }
 
 /* Read one line from fd into secret memory, without its line end. */

@@ -78,7 +78,7 @@ typedef struct cp_scan {
 	bool found;
 	event cp;
 	held_cosig *cosigs;
-	size_t n_cosigs;
+	size_t n_cosigs, cap_cosigs;
 } cp_scan;
 
 static void cp_scan_clear(cp_scan *s)
@@ -90,11 +90,9 @@ static void cp_scan_clear(cp_scan *s)
 
 static int keep_cosig(cp_scan *s, const event *ev)
 {
-	held_cosig *c = realloc(s->cosigs, (s->n_cosigs + 1) * sizeof *c);
-	if (!c)
-		return custos_error_set(CUSTOS_ERROR, "out of memory");
-	s->cosigs = c;
-	c += s->n_cosigs;
+	if (array_grow(&s->cosigs, &s->cap_cosigs, s->n_cosigs, sizeof *s->cosigs, 8) < 0)
+		return CUSTOS_ERROR;
+	held_cosig *c = &s->cosigs[s->n_cosigs];
 	c->size = ev->tree_size;
 	memcpy(c->root, ev->root, 32);
 	memcpy(c->cosig, ev->cosig, sizeof c->cosig);

@@ -97,6 +97,8 @@ bool is_lower_hex(const char *s, size_t n);
 
 /* Base64 (standard alphabet, padded) via libsodium. *out malloc'd, NUL-terminated. */
 char *b64_encode(const uint8_t *p, size_t n);
+/* Append "<label> <base64(p)>\n" (the buffer fails if encoding does). */
+void buf_put_b64_line(buf *b, const char *label, const uint8_t *p, size_t n);
 int b64_decode(uint8_t *out, size_t outmax, size_t *outlen, const char *s, size_t n);
 
 /* Seconds since the epoch, UTC, now (overridable with CUSTOS_FAKE_TIME for tests). */
@@ -108,6 +110,13 @@ int u64_parse(uint64_t *out, const char *s, size_t n);
 int i64_parse(int64_t *out, const char *s, size_t n);
 
 void *xcalloc(size_t n, size_t size);
+/* Format a problem (FS §8 kinds) and hand it to a caller's on_problem callback, if any. */
+void problem_emit(void (*on_problem)(const custos_problem *p, void *ud), void *ud,
+		  const char *kind, const char *where, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+/* Room for element n of the growable array *(T **)pp of *cap elements of `elem` bytes:
+ * when n == *cap, doubles it (starting at `first`). 0, or CUSTOS_ERROR when out of memory. */
+int array_grow(void *pp, size_t *cap, size_t n, size_t elem, size_t first);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 

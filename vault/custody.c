@@ -83,14 +83,8 @@ struct custody_txn {
 
 static int stage(custody_txn *t, const git_oid *oid)
 {
-	if (t->n_staged == t->cap_staged) {
-		size_t cap = t->cap_staged ? 2 * t->cap_staged : 16;
-		git_oid *o = realloc(t->staged, cap * sizeof *o);
-		if (!o)
-			return custos_error_set(CUSTOS_ERROR, "out of memory");
-		t->staged = o;
-		t->cap_staged = cap;
-	}
+	if (array_grow(&t->staged, &t->cap_staged, t->n_staged, sizeof *t->staged, 16) < 0)
+		return CUSTOS_ERROR;
 	t->staged[t->n_staged++] = *oid;
 	return 0;
 }
@@ -385,14 +379,8 @@ static int add_item_blob(custody_txn *t, const char *name, const uint8_t *p, siz
 	if (!t->cur && !(t->cur = chunk_new()))
 		return CUSTOS_ERROR;
 	chunk *k = t->cur;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? 2 * k->cap : 4096;
-		blob_ref *b = realloc(k->blobs, cap * sizeof *b);
-		if (!b)
-			return custos_error_set(CUSTOS_ERROR, "out of memory");
-		k->blobs = b;
-		k->cap = cap;
-	}
+	if (array_grow(&k->blobs, &k->cap, k->n, sizeof *k->blobs, 4096) < 0)
+		return CUSTOS_ERROR;
 	blob_ref *b = &k->blobs[k->n];
 	b->off = k->data.n;
 	b->len = n;

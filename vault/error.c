@@ -82,3 +82,14 @@ int custos_error_corrupt(const char *file, int line, const char *fmt, ...)
 		 line);
 	return CUSTOS_EINTEGRITY;
 }
+
+void problem_emit(void (*on_problem)(const custos_problem *p, void *ud), void *ud,
+		  const char *kind, const char *where, const char *fmt, va_list ap)
+{
+	char detail[1024];
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	if (on_problem) {
+		custos_problem p = {kind, where, detail};
+		on_problem(&p, ud);
+	}
+}

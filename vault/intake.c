@@ -301,14 +301,8 @@ static int push_item(ingest *g, const uint8_t id[16], const uint8_t sha[32], int
 
 static int finish_refusal(ingest *g, job *j)
 {
-	if (g->ev.n_refused == g->cap_refused) {
-		size_t cap = g->cap_refused ? 2 * g->cap_refused : 64;
-		event_refusal *r = realloc(g->ev.refused, cap * sizeof *r);
-		if (!r)
-			return custos_error_set(CUSTOS_ERROR, "out of memory");
-		g->ev.refused = r;
-		g->cap_refused = cap;
-	}
+	if (array_grow(&g->ev.refused, &g->cap_refused, g->ev.n_refused, sizeof *g->ev.refused, 64) < 0)
+		return CUSTOS_ERROR;
 	event_refusal *r = &g->ev.refused[g->ev.n_refused];
 	buf e;
 	buf_init(&e, 0);

@@ -291,11 +291,6 @@ void consistency_format(buf *b, const consistency *c)
 {
 	buf_printf(b, "custos-consistency 1\norigin %s\nold-size %llu\nnew-size %llu\n", c->origin,
 		   (unsigned long long)c->old_size, (unsigned long long)c->new_size);
-	for (size_t i = 0; i < c->n; i++) {
-		char *s = b64_encode(c->h[i], MERKLE_HASH);
-		buf_printf(b, "hash %s\n", s ? s : "");
-		if (!s)
-			b->failed = true;
-		free(s);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		buf_put_b64_line(b, "hash", c->h[i], MERKLE_HASH);
 }

@@ -26,15 +26,6 @@
 
 #define PROOF_MAX (NOTE_MAX + 2 * RECORD_MAX + 16384)
 
-static void put_b64(buf *b, const char *label, const uint8_t *p, size_t n)
-{
-	char *s = b64_encode(p, n);
-	buf_printf(b, "%s %s\n", label, s ? s : "");
-	if (!s)
-		b->failed = true;
-	free(s);
-}
-
 /* The leaf of an item's record: its event's first leaf plus its position. */
 static int item_leaf(custos_vault *v, const custos_item *item, uint8_t commit[20], uint64_t *leaf)
 {
@@ -90,10 +81,10 @@ static int proof_body(custos_vault *v, const custos_item *item, const custos_che
 	if (rc == 0) {
 		buf_printf(b, "custos-proof 1\nitem %s\nleaf %llu\n", item->id_hex,
 			   (unsigned long long)leaf);
-		put_b64(b, "record", rec, rn);
-		put_b64(b, "record-signature", sig, 64);
+		buf_put_b64_line(b, "record", rec, rn);
+		buf_put_b64_line(b, "record-signature", sig, 64);
 		for (size_t i = 0; i < k; i++)
-			put_b64(b, "inclusion", path[i], MERKLE_HASH);
+			buf_put_b64_line(b, "inclusion", path[i], MERKLE_HASH);
 		buf_putc(b, '\n');
 		buf_put(b, cp->note, cp->note_len);
 		rc = buf_check(b);
@@ -203,16 +194,11 @@ static void report(pv *s, const char *kind, const char *where, const char *fmt, 
 
 static void report(pv *s, const char *kind, const char *where, const char *fmt, ...)
 {
-	char detail[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
 	s->out->problems++;
-	if (s->o->on_problem) {
-		custos_problem p = {kind, where, detail};
-		s->o->on_problem(&p, s->o->ud);
-	}
+	problem_emit(s->o->on_problem, s->o->ud, kind, where, fmt, ap);
+	va_end(ap);
 }
 
 static void check_record(pv *s, const parsed_proof *pp)

@@ -356,26 +356,17 @@ int record_id(uint8_t id[CUSTOS_ITEM_ID_LEN], const uint8_t *p, size_t n)
 
 static const char *const outcome_names[] = {"stored", "duplicate"};
 
-static void put_b64_line(buf *b, const char *label, const uint8_t *p, size_t n)
-{
-	char *v = b64_encode(p, n);
-	buf_printf(b, "%s %s\n", label, v ? v : "");
-	if (!v)
-		b->failed = true;
-	free(v);
-}
-
 /* checkpoint and cosignature events (FS §9.4). */
 static int encode_tree_fields(buf *b, const event *e)
 {
 	buf_printf(b, "size %llu\n", (unsigned long long)e->tree_size);
 	put_hex_line(b, "root", e->root, 32);
 	if (strcmp(e->action, "checkpoint") == 0) {
-		put_b64_line(b, "signature", e->note_sig, sizeof e->note_sig);
+		buf_put_b64_line(b, "signature", e->note_sig, sizeof e->note_sig);
 	} else {
 		put_esc_line(b, "witness", (const uint8_t *)(e->witness ? e->witness : ""),
 			     e->witness ? strlen(e->witness) : 0);
-		put_b64_line(b, "cosignature", e->cosig, sizeof e->cosig);
+		buf_put_b64_line(b, "cosignature", e->cosig, sizeof e->cosig);
 	}
 	return buf_check(b);
 }

@@ -224,14 +224,8 @@ static int pw_open(pack_writer **out, store_batch *b)
 
 static int packed_push(store_batch *b, const uint8_t sha[32], uint64_t off, uint64_t len)
 {
-	if (b->n_packed == b->cap_packed) {
-		size_t cap = b->cap_packed ? 2 * b->cap_packed : 256;
-		store_packed *p = realloc(b->packed, cap * sizeof *p);
-		if (!p)
-			return custos_error_set(CUSTOS_ERROR, "out of memory");
-		b->packed = p;
-		b->cap_packed = cap;
-	}
+	if (array_grow(&b->packed, &b->cap_packed, b->n_packed, sizeof *b->packed, 256) < 0)
+		return CUSTOS_ERROR;
 	store_packed *m = &b->packed[b->n_packed++];
 	memcpy(m->sha256, sha, 32);
 	memset(m->pack, 0, 32);

@@ -384,3 +384,26 @@ char *custos_json_escape(const uint8_t *p, size_t n)
 	}
 	return buf_steal(&b, NULL);
 }
+
+int array_grow(void *pp, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t want = *cap ? 2 * *cap : first;
+	void **p = pp;
+	void *q = want > SIZE_MAX / elem ? NULL : realloc(*p, want * elem);
+	if (!q)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	*p = q;
+	*cap = want;
+	return 0;
+}
+
+void buf_put_b64_line(buf *b, const char *label, const uint8_t *p, size_t n)
+{
+	char *v = b64_encode(p, n);
+	buf_printf(b, "%s %s\n", label, v ? v : "");
+	if (!v)
+		b->failed = true;
+	free(v);
+}

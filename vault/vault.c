@@ -250,14 +250,8 @@ typedef struct sync_state {
 
 static int sync_push_leaf(sync_state *s, const uint8_t *p, size_t n)
 {
-	if (s->u.n_leaves == s->cap_leaves) {
-		size_t cap = s->cap_leaves ? 2 * s->cap_leaves : 1024;
-		merkle_hash *l = realloc(s->u.leaves, cap * sizeof *l);
-		if (!l)
-			return custos_error_set(CUSTOS_ERROR, "out of memory");
-		s->u.leaves = l;
-		s->cap_leaves = cap;
-	}
+	if (array_grow(&s->u.leaves, &s->cap_leaves, s->u.n_leaves, sizeof *s->u.leaves, 1024) < 0)
+		return CUSTOS_ERROR;
 	merkle_leaf_hash(s->u.leaves[s->u.n_leaves++], p, n);
 	s->next_leaf++;
 	return 0;
@@ -265,14 +259,8 @@ static int sync_push_leaf(sync_state *s, const uint8_t *p, size_t n)
 
 static int sync_push_item(sync_state *s, const custos_record *r, const uint8_t id[16])
 {
-	if (s->u.n_items == s->cap_items) {
-		size_t cap = s->cap_items ? 2 * s->cap_items : 1024;
-		index_item *p = realloc(s->u.items, cap * sizeof *p);
-		if (!p)
-			return custos_error_set(CUSTOS_ERROR, "out of memory");
-		s->u.items = p;
-		s->cap_items = cap;
-	}
+	if (array_grow(&s->u.items, &s->cap_items, s->u.n_items, sizeof *s->u.items, 1024) < 0)
+		return CUSTOS_ERROR;
 	index_item *it = &s->u.items[s->u.n_items++];
 	memcpy(it->sha256, r->sha256, 32);
 	memcpy(it->id, id, 16);

@@ -58,16 +58,11 @@ static void problem(checker *c, const char *kind, const char *where, const char 
 
 static void problem(checker *c, const char *kind, const char *where, const char *fmt, ...)
 {
-	char detail[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
 	c->problems++;
-	if (c->o && c->o->on_problem) {
-		custos_problem p = {kind, where, detail};
-		c->o->on_problem(&p, c->o->ud);
-	}
+	problem_emit(c->o ? c->o->on_problem : NULL, c->o ? c->o->ud : NULL, kind, where, fmt, ap);
+	va_end(ap);
 }
 
 static void info_note(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
