@@ -303,6 +303,15 @@ static void *packer_main(void *arg)
 	return NULL;
 }
 
+static void packer_free(packer *pk)
+{
+	git_odb_free(pk->odb); /* the odb owns the mempack backend */
+	git_repository_free(pk->repo);
+	pthread_mutex_destroy(&pk->mu);
+	pthread_cond_destroy(&pk->cv);
+	free(pk);
+}
+
 static int packer_start(packer **out, custody *c)
 {
 	packer *pk = xcalloc(1, sizeof *pk);
@@ -311,19 +320,18 @@ static int packer_start(packer **out, custody *c)
 	const char *gitdir = git_repository_path(c->repo);
 	int rc = 0;
 	if (git_repository_open_bare(&pk->repo, gitdir) < 0 ||
-	    git_repository_odb(&pk->odb, pk->repo) < 0 || git_mempack_new(&pk->mempack) < 0 ||
-	    git_odb_add_backend(pk->odb, pk->mempack, 999) < 0)
+	    git_repository_odb(&pk->odb, pk->repo) < 0 || git_mempack_new(&pk->mempack) < 0)
 		rc = git_fail(CUSTOS_ERROR, "cannot open the custody log for packing");
+	else if (git_odb_add_backend(pk->odb, pk->mempack, 999) < 0) {
+		rc = git_fail(CUSTOS_ERROR, "cannot open the custody log for packing");
+		pk->mempack->free(pk->mempack); /* not the odb's yet */
+	}
 	pthread_mutex_init(&pk->mu, NULL);
 	pthread_cond_init(&pk->cv, NULL);
 	if (rc == 0 && pthread_create(&pk->thread, NULL, packer_main, pk) != 0)
 		rc = custos_error_set(CUSTOS_ERROR, "cannot start the packing thread");
 	if (rc < 0) {
-		git_odb_free(pk->odb);
-		git_repository_free(pk->repo);
-		pthread_mutex_destroy(&pk->mu);
-		pthread_cond_destroy(&pk->cv);
-		free(pk);
+		packer_free(pk);
 		return rc;
 	}
 	*out = pk;
@@ -365,11 +373,7 @@ static int packer_stop(packer *pk)
 	pthread_mutex_unlock(&pk->mu);
 	pthread_join(pk->thread, NULL);
 	int rc = pk->rc < 0 ? custos_error_set(pk->rc, "%s", pk->msg) : 0;
-	git_odb_free(pk->odb);
-	git_repository_free(pk->repo);
-	pthread_mutex_destroy(&pk->mu);
-	pthread_cond_destroy(&pk->cv);
-	free(pk);
+	packer_free(pk);
 	return rc;
 }
 
