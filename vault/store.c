@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PACK_WBUF (1u << 20)
 
 struct store {
 	int cached_fd; /* the pack store_check_packed read last */
@@ -35,9 +34,8 @@ typedef struct pack_writer {
 	char *tmp_path;
 	digest hash;
 	uint64_t pos;
-	uint8_t *wbuf;
-	size_t wlen;
-	int err; /* sticky: a failed write poisons the pack */
+	bgwrite *w; /* the pack's bytes go out through a writer thread, with O_DIRECT */
+	int err;    /* sticky: a failed write poisons the pack */
 	size_t first_member; /* index into batch->packed of this pack's first member */
 } pack_writer;
 
@@ -143,17 +141,10 @@ static int temp_file(char **path, int *fd, const store *s, const char *prefix)
 
 /* ------------------------------------------------------------ packs */
 
-static int pw_flush(pack_writer *pw)
-{
-	if (pw->err)
-		return pw->err;
-	if (pw->wlen && fs_write_all(pw->fd, pw->wbuf, pw->wlen, pw->tmp_path) < 0)
-		pw->err = CUSTOS_ERROR;
-	pw->wlen = 0;
-	return pw->err;
-}
-
-/* libarchive's output goes through here unblocked, so pw->pos is the exact offset. */
+/* libarchive's output goes through here unblocked, so pw->pos is the exact offset. The
+ * bytes are hashed (the pack's name) and copied into the writer's buffers: from there
+ * they reach the disk without a copy into the page cache, which was most of the kernel
+ * time of ingesting many small files. */
 static la_ssize_t pw_write_cb(struct archive *a, void *ud, const void *p, size_t n)
 {
 	(void)a;
@@ -165,13 +156,20 @@ static la_ssize_t pw_write_cb(struct archive *a, void *ud, const void *p, size_t
 	const uint8_t *q = p;
 	size_t left = n;
 	while (left) {
-		size_t room = PACK_WBUF - pw->wlen, take = left < room ? left : room;
-		memcpy(pw->wbuf + pw->wlen, q, take);
-		pw->wlen += take;
+		uint8_t *dst;
+		size_t room;
+		if (bgwrite_space(pw->w, &dst, &room) < 0) {
+			pw->err = CUSTOS_ERROR;
+			return -1;
+		}
+		size_t take = left < room ? left : room;
+		memcpy(dst, q, take);
+		if (bgwrite_advance(pw->w, take) < 0) {
+			pw->err = CUSTOS_ERROR;
+			return -1;
+		}
 		q += take;
 		left -= take;
-		if (pw->wlen == PACK_WBUF && pw_flush(pw) < 0)
-			return -1;
 	}
 	pw->pos += n;
 	return (la_ssize_t)n;
@@ -190,7 +188,7 @@ static void pw_free(pack_writer *pw)
 		free(pw->tmp_path);
 	}
 	digest_free(&pw->hash);
-	free(pw->wbuf);
+	bgwrite_cancel(pw->w);
 	free(pw);
 }
 
@@ -204,8 +202,8 @@ static int pw_open(pack_writer **out, store_batch *b)
 	int rc = temp_file(&pw->tmp_path, &pw->fd, b->s, "pack");
 	if (rc == 0)
 		rc = digest_init(&pw->hash, 0);
-	if (rc == 0 && !(pw->wbuf = malloc(PACK_WBUF)))
-		rc = custos_error_set(CUSTOS_ERROR, "out of memory");
+	if (rc == 0)
+		rc = bgwrite_start(&pw->w, pw->fd, pw->tmp_path);
 	if (rc == 0) {
 		pw->a = archive_write_new();
 		if (!pw->a || archive_write_set_format_ustar(pw->a) != ARCHIVE_OK ||
@@ -244,8 +242,14 @@ static int pack_seal(store_batch *b)
 	if (archive_write_close(pw->a) != ARCHIVE_OK || pw->err)
 		rc = custos_error_set(CUSTOS_ERROR, "cannot finish pack %s: %s", pw->tmp_path,
 				      archive_error_string(pw->a));
-	if (rc == 0)
-		rc = pw_flush(pw);
+	uint64_t size = 0;
+	if (rc == 0) { /* else pw_free cancels the writer */
+		rc = bgwrite_finish(pw->w, &size); /* frees it, whatever the outcome */
+		pw->w = NULL;
+	}
+	if (rc == 0 && size != pw->pos)
+		rc = custos_error_set(CUSTOS_ERROR, "pack %s: wrote %llu bytes of %llu", pw->tmp_path,
+				      (unsigned long long)size, (unsigned long long)pw->pos);
 	if (rc == 0 && (fchmod(pw->fd, 0444) != 0 || fsync(pw->fd) != 0))
 		rc = custos_error_errno(CUSTOS_ERROR, "cannot sync pack %s", pw->tmp_path);
 	if (rc == 0)
