@@ -401,9 +401,9 @@ static int add_item_blob(custody_txn *t, const char *name, const uint8_t *p, siz
 	return rc == 0 ? packer_push(t->pk, k) : (chunk_free(k), rc);
 }
 
-/* Before the commit: the last chunk to the packer if it runs (then wait for it), else
- * into the commit's own pack. */
-static int finish_item_blobs(custody_txn *t)
+/* Before the commit: the last chunk to the packer if it runs, else into the commit's own
+ * pack. The caller waits for the packer (packer_stop) before it writes the commit's pack. */
+static int hand_over_item_blobs(custody_txn *t)
 {
 	chunk *k = t->cur;
 	t->cur = NULL;
@@ -419,9 +419,7 @@ static int finish_item_blobs(custody_txn *t)
 				     : stage(t, &k->blobs[i].oid);
 	if (k && !t->pk)
 		chunk_free(k);
-	int prc = packer_stop(t->pk);
-	t->pk = NULL;
-	return rc < 0 ? rc : prc;
+	return rc;
 }
 
 int custody_txn_add_item(custody_txn *t, const char id_hex[33], const uint8_t *rec, size_t rn,
@@ -532,14 +530,19 @@ int custody_txn_commit(custody_txn *t, const custos_key *key, const uint8_t *ev,
 {
 	git_oid root, commit;
 	git_reference *ref = NULL;
-	/* Every blob pack is durable before the pack of the commit that names its blobs. */
-	int rc = finish_item_blobs(t);
+	/* The trees and the commit are built while the packer writes the last chunk; every
+	 * blob pack is durable before the commit's own pack, and both before the branch moves. */
+	int rc = hand_over_item_blobs(t);
 	if (rc == 0)
 		rc = build_root(t, &root, ev, evn, evsig, evsn);
 	if (rc == 0)
 		rc = signed_commit(t, &commit, key, &root, message, time, parent);
 	if (rc == 0)
 		rc = stage(t, &commit);
+	int prc = packer_stop(t->pk);
+	t->pk = NULL;
+	if (rc == 0)
+		rc = prc;
 	if (rc == 0)
 		rc = flush_staged(t);
 	if (rc < 0)
