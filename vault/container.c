@@ -1,0 +1,292 @@
+/*
+ * container.c — see container.h. libarchive does the decoding; this file decides what is
+ * read (formats and filters enabled one by one, never "all"), counts what is actually
+ * decoded, and turns every member into exactly one outcome.
+ */
+#include "container.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#define BLOCK (64 << 10)
+
+void container_limits_default(container_limits *l)
+{
+	l->max_members = 1000000;
+	l->max_member_size = (uint64_t)64 << 30;
+	l->max_expanded = (uint64_t)256 << 30;
+	l->max_ratio = 1000;
+	l->ratio_floor = (uint64_t)1 << 20;
+}
+
+/* The formats and filters custos opens (issue 4), and "raw" for a lone compressed file:
+ * accepted only when a decompression filter was found under it (see is_lone_stream). */
+static struct archive *reader_new(void)
+{
+	struct archive *a = archive_read_new();
+	if (!a)
+		return NULL;
+	archive_read_support_format_zip(a);
+	archive_read_support_format_7zip(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_iso9660(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
+	archive_read_support_format_raw(a);
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_lzma(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_lz4(a);
+	archive_read_support_filter_compress(a);
+	/* never an external program: no "program" filters, and no filter_all */
+	return a;
+}
+
+/* "raw" matches anything; it is a container only with a real filter below it. */
+static bool is_lone_stream_ok(struct archive *a)
+{
+	if (archive_format(a) != ARCHIVE_FORMAT_RAW)
+		return true;
+	return archive_filter_count(a) > 1 && archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
+}
+
+static int member_type(struct archive_entry *e)
+{
+	if (archive_entry_hardlink(e))
+		return MEMBER_HARDLINK;
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG:
+		return MEMBER_FILE;
+	case AE_IFDIR:
+		return MEMBER_DIR;
+	case AE_IFLNK:
+		return MEMBER_SYMLINK;
+	case AE_IFCHR:
+	case AE_IFBLK:
+		return MEMBER_DEVICE;
+	case AE_IFIFO:
+		return MEMBER_FIFO;
+	case AE_IFSOCK:
+		return MEMBER_SOCKET;
+	default:
+		/* raw streams and some formats leave the type unset: the bytes are a file */
+		return archive_entry_filetype(e) == 0 ? MEMBER_FILE : MEMBER_OTHER;
+	}
+}
+
+static const char *bytes_of(const char *s, size_t *n)
+{
+	*n = s ? strlen(s) : 0;
+	return s;
+}
+
+static void fill_member(container_member *m, struct archive_entry *e, uint64_t index)
+{
+	memset(m, 0, sizeof *m);
+	m->index = index;
+	/* Names as the archive holds them: the multibyte form, never converted. */
+	const char *path = archive_entry_pathname(e);
+	if (!path)
+		path = "";
+	m->path = (const uint8_t *)bytes_of(path, &m->path_len);
+	m->type = member_type(e);
+	const char *link = m->type == MEMBER_HARDLINK  ? archive_entry_hardlink(e)
+			   : m->type == MEMBER_SYMLINK ? archive_entry_symlink(e)
+						       : NULL;
+	if (link)
+		m->link = (const uint8_t *)bytes_of(link, &m->link_len);
+	m->has_mtime = archive_entry_mtime_is_set(e);
+	m->mtime = m->has_mtime ? (int64_t)archive_entry_mtime(e) : 0;
+	m->mode = (uint32_t)archive_entry_perm(e);
+	m->encrypted = archive_entry_is_encrypted(e);
+}
+
+typedef struct reader {
+	struct archive *a;
+	const container_limits *l;
+	const container_ops *ops;
+	container_result *out;
+} reader;
+
+static uint64_t consumed(reader *r)
+{
+	la_int64_t c = archive_filter_bytes(r->a, -1);
+	return c > 0 ? (uint64_t)c : 0;
+}
+
+/* The limit a member's data passes, if any, given what has been decoded so far. */
+static const char *limit_passed(reader *r, uint64_t member_bytes)
+{
+	const container_limits *l = r->l;
+	if (member_bytes > l->max_member_size)
+		return "limit:member-size";
+	if (r->out->expanded > l->max_expanded)
+		return "limit:expanded";
+	uint64_t in = consumed(r);
+	if (r->out->expanded > l->ratio_floor && r->out->expanded / (in ? in : 1) >= l->max_ratio)
+		return "limit:ratio";
+	return NULL;
+}
+
+/* Stream one file member's data; *outcome gets its outcome. Returns a callback's error. */
+static int read_data(reader *r, const container_member *m, const char **outcome,
+		     char *detail, size_t dn)
+{
+	uint64_t bytes = 0;
+	for (;;) {
+		const void *block;
+		size_t n;
+		la_int64_t off;
+		int ar = archive_read_data_block(r->a, &block, &n, &off);
+		if (ar == ARCHIVE_EOF) {
+			*outcome = "ok";
+			return 0;
+		}
+		if (ar < ARCHIVE_WARN) {
+			const char *msg = archive_error_string(r->a);
+			snprintf(detail, dn, "%s", msg ? msg : "undecodable data");
+			*outcome = m->encrypted || archive_read_has_encrypted_entries(r->a) > 0
+					   ? "encrypted"
+					   : "corrupt";
+			return 0;
+		}
+		/* Sparse members report offsets with holes: the holes are zeros of the member. */
+		if (off >= 0 && (uint64_t)off > bytes) {
+			static const uint8_t zeros[BLOCK];
+			while ((uint64_t)off > bytes) {
+				size_t k = (uint64_t)off - bytes < BLOCK ? (size_t)((uint64_t)off - bytes) : BLOCK;
+				bytes += k;
+				r->out->expanded += k;
+				if ((*outcome = limit_passed(r, bytes)))
+					return 0;
+				int rc = r->ops->data(zeros, k, r->ops->ud);
+				if (rc < 0)
+					return rc;
+			}
+		}
+		bytes += n;
+		r->out->expanded += n;
+		if ((*outcome = limit_passed(r, bytes))) {
+			snprintf(detail, dn, "after %llu bytes of this member, %llu in all",
+				 (unsigned long long)bytes, (unsigned long long)r->out->expanded);
+			return 0;
+		}
+		if (n) {
+			int rc = r->ops->data(block, n, r->ops->ud);
+			if (rc < 0)
+				return rc;
+		}
+	}
+}
+
+static int read_members(reader *r)
+{
+	struct archive_entry *e;
+	for (;;) {
+		int ar = archive_read_next_header(r->a, &e);
+		if (ar == ARCHIVE_EOF)
+			return 0;
+		if (ar < ARCHIVE_WARN) {
+			const char *msg = archive_error_string(r->a);
+			r->out->stop = "corrupt";
+			snprintf(r->out->detail, sizeof r->out->detail, "after %llu members: %s",
+				 (unsigned long long)r->out->members, msg ? msg : "unreadable header");
+			return 0;
+		}
+		if (r->out->members == r->l->max_members) {
+			r->out->stop = "limit:members";
+			snprintf(r->out->detail, sizeof r->out->detail, "more than %llu members",
+				 (unsigned long long)r->l->max_members);
+			return 0;
+		}
+		if (r->out->members == 0) {
+			if (!is_lone_stream_ok(r->a))
+				return custos_error_set(CUSTOS_EINVALID, "not a container");
+			const char *f = archive_format_name(r->a);
+			snprintf(r->out->format, sizeof r->out->format, "%s", f ? f : "?");
+		}
+		container_member m;
+		fill_member(&m, e, r->out->members++);
+		int rc = r->ops->begin(&m, r->ops->ud);
+		if (rc < 0)
+			return rc;
+		const char *outcome = "ok";
+		char detail[256] = "";
+		if (m.type == MEMBER_FILE && m.encrypted)
+			outcome = "encrypted";
+		else if (m.type == MEMBER_FILE && (rc = read_data(r, &m, &outcome, detail,
+								  sizeof detail)) < 0)
+			return rc;
+		if ((rc = r->ops->end(&m, outcome, detail[0] ? detail : NULL, r->ops->ud)) < 0)
+			return rc;
+		/* A limit on the whole container, or a broken stream, ends the container. */
+		if (strcmp(outcome, "limit:expanded") == 0 || strcmp(outcome, "limit:ratio") == 0 ||
+		    strcmp(outcome, "corrupt") == 0) {
+			r->out->stop = outcome;
+			snprintf(r->out->detail, sizeof r->out->detail, "%s", detail);
+			return 0;
+		}
+	}
+}
+
+static int read_opened(struct archive *a, int ar, const container_limits *l,
+		       const container_ops *ops, container_result *out)
+{
+	reader r = {a, l, ops, out};
+	int rc;
+	if (ar != ARCHIVE_OK)
+		rc = custos_error_set(CUSTOS_EINVALID, "not a container: %s",
+				      archive_error_string(a) ? archive_error_string(a) : "unknown");
+	else
+		rc = read_members(&r);
+	if (rc == 0 && out->members == 0 && !out->stop && archive_format(a) == ARCHIVE_FORMAT_RAW)
+		rc = custos_error_set(CUSTOS_EINVALID, "not a container");
+	out->consumed = consumed(&r);
+	archive_read_free(a);
+	return rc;
+}
+
+int container_read(int fd, const container_limits *l, const container_ops *ops,
+		   container_result *out)
+{
+	memset(out, 0, sizeof *out);
+	struct archive *a = reader_new();
+	if (!a)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	return read_opened(a, archive_read_open_fd(a, fd, BLOCK), l, ops, out);
+}
+
+int container_read_memory(const uint8_t *p, size_t n, const container_limits *l,
+			  const container_ops *ops, container_result *out)
+{
+	memset(out, 0, sizeof *out);
+	struct archive *a = reader_new();
+	if (!a)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	return read_opened(a, archive_read_open_memory(a, p, n), l, ops, out);
+}
+
+/* ------------------------------------------------------------ detection */
+
+bool container_detect(const uint8_t *p, size_t n)
+{
+	struct archive *a = reader_new();
+	struct archive_entry *e;
+	bool yes = false;
+	if (a && archive_read_open_memory(a, p, n) == ARCHIVE_OK) {
+		int ar = archive_read_next_header(a, &e);
+		yes = ar >= ARCHIVE_WARN && is_lone_stream_ok(a);
+		/* an empty archive (tar or zip with no member) is a container too */
+		yes |= ar == ARCHIVE_EOF && archive_format(a) != ARCHIVE_FORMAT_RAW &&
+		       archive_format(a) != 0;
+	}
+	if (a)
+		archive_read_free(a);
+	return yes;
+}
