@@ -61,6 +61,9 @@ bool wants_help(const char *cmd, int argc, char **argv);
 int open_vault(cli *c, custos_vault **out, int mode);
 /* $XDG_CONFIG_HOME/custos/LEAF, else ~/.config/custos/LEAF (malloc'd; NULL without HOME). */
 char *config_path(const char *leaf);
+/* A signed-note verifier key given on the command line: the key itself (it holds '+'),
+ * or a file whose first line is one. *out is malloc'd; <0 with the library's message. */
+int read_vkey_arg(const char *arg, char **out);
 /* The key path in effect (malloc'd). */
 char *key_path(const cli *c);
 /* Load the custodian key, asking for the passphrase if it is sealed. */

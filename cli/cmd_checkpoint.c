@@ -107,21 +107,17 @@ static int consistency(cli *c, const cp_args *a)
 
 static int add_cosignature(cli *c, const cp_args *a)
 {
-	uint8_t *note = NULL, *wk = NULL;
-	size_t n = 0, wn = 0;
+	uint8_t *note = NULL;
+	size_t n = 0;
 	custos_vault *v = NULL;
 	custos_key *key = NULL;
 	uint64_t seq = 0;
 	int rc = custos_file_read(a->cosig, NOTE_FILE_MAX, &note, &n);
 	if (rc < 0)
 		return fail(rc, "cannot read the cosigned checkpoint");
-	/* --witness takes the verifier key itself or a file holding it. */
-	char *vkey = strchr(a->witness, '+') ? strdup(a->witness) : NULL;
-	if (!vkey && (rc = custos_file_read(a->witness, 4096, &wk, &wn)) == 0) {
-		vkey = strndup((char *)wk, strcspn((char *)wk, "\n"));
-		free(wk);
-	}
-	int st = vkey ? open_vault(c, &v, CUSTOS_OPEN_WRITE) : fail(rc, "--witness");
+	char *vkey = NULL;
+	rc = read_vkey_arg(a->witness, &vkey);
+	int st = rc == 0 ? open_vault(c, &v, CUSTOS_OPEN_WRITE) : fail(rc, "--witness");
 	if (st == 0 && (st = load_key(c, &key)) == 0) {
 		rc = custos_cosignature_add(v, key, note, n, vkey, &seq);
 		if (rc < 0)

@@ -118,8 +118,6 @@ int cmd_verify_proof(cli *c, int argc, char **argv)
 	custos_proof_opts o = {.witnesses = (const char *const *)wits, .on_problem = on_problem, .ud = &vo};
 	int ch, st = 0;
 	while (st == 0 && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		uint8_t *t = NULL;
-		size_t n = 0;
 		char *end = NULL;
 		switch (ch) {
 		case 't':
@@ -127,14 +125,11 @@ int cmd_verify_proof(cli *c, int argc, char **argv)
 				st = usage_error("verify-proof", "--trust: %s", custos_error_last());
 			have_trust = true;
 			break;
-		case 'w': /* a verifier key, or a file holding one */
-			if (strchr(optarg, '+'))
-				wits[o.n_witnesses++] = strdup(optarg);
-			else if (custos_file_read(optarg, 4096, &t, &n) == 0)
-				wits[o.n_witnesses++] = strndup((char *)t, strcspn((char *)t, "\n"));
+		case 'w':
+			if (read_vkey_arg(optarg, &wits[o.n_witnesses]) == 0)
+				o.n_witnesses++;
 			else
 				st = usage_error("verify-proof", "--witness: %s", custos_error_last());
-			free(t);
 			break;
 		case 'm':
 			o.min_witnesses = strtoul(optarg, &end, 10);

@@ -149,15 +149,10 @@ static int w_init(cli *c, w_args *a)
 
 static int w_add_log(const w_args *a, const char *vkey_arg)
 {
-	uint8_t *t = NULL;
-	size_t n = 0;
-	char *vkey = strchr(vkey_arg, '+') ? strdup(vkey_arg) : NULL;
-	int rc = 0;
-	if (!vkey && (rc = custos_file_read(vkey_arg, 4096, &t, &n)) == 0)
-		vkey = strndup((char *)t, strcspn((char *)t, "\n"));
-	free(t);
-	if (!vkey)
-		return fail(rc < 0 ? rc : CUSTOS_ERROR, "cannot read the log key");
+	char *vkey = NULL;
+	int rc = read_vkey_arg(vkey_arg, &vkey);
+	if (rc < 0)
+		return fail(rc, "cannot read the log key");
 	rc = custos_witness_add_log(a->dir, vkey);
 	int st = rc < 0 ? fail(rc, "cannot follow the log") : 0;
 	if (st == 0)

@@ -117,6 +117,22 @@ char *config_path(const char *leaf)
 	return strdup(path);
 }
 
+int read_vkey_arg(const char *arg, char **out)
+{
+	uint8_t *t = NULL;
+	size_t n = 0;
+	int rc = 0;
+	*out = NULL;
+	if (strchr(arg, '+'))
+		*out = strdup(arg);
+	else if ((rc = custos_file_read(arg, 4096, &t, &n)) == 0)
+		*out = strndup((char *)t, strcspn((char *)t, "\n"));
+	free(t);
+	if (rc == 0 && !*out)
+		rc = CUSTOS_ERROR;
+	return rc;
+}
+
 char *key_path(const cli *c)
 {
 	const char *k = c->key ? c->key : getenv("CUSTOS_KEY");

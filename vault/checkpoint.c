@@ -32,15 +32,22 @@ char *custos_note_vkey(const char *vault_id, const custos_pubkey *pub)
 	return checkpoint_vkey(&k, vault_id, pub) == 0 ? note_vkey_format(&k) : NULL;
 }
 
-void checkpoint_note(buf *b, const char *vault_id, uint64_t size, const uint8_t root[32],
-		     const uint8_t sig[68])
+void checkpoint_text_of(buf *b, const char *vault_id, uint64_t size, const uint8_t root[32])
 {
 	checkpoint_text ct = {.size = size};
 	checkpoint_origin(ct.origin, vault_id);
 	memcpy(ct.root, root, 32);
 	checkpoint_text_format(b, &ct);
+}
+
+void checkpoint_note(buf *b, const char *vault_id, uint64_t size, const uint8_t root[32],
+		     const uint8_t sig[68])
+{
+	char origin[NOTE_NAME_MAX + 1];
+	checkpoint_origin(origin, vault_id);
+	checkpoint_text_of(b, vault_id, size, root);
 	buf_putc(b, '\n');
-	note_sig_format(b, ct.origin, sig, sig + 4, 64);
+	note_sig_format(b, origin, sig, sig + 4, 64);
 }
 
 void custos_checkpoint_clear(custos_checkpoint *c)
@@ -202,10 +209,7 @@ int custos_checkpoint_issue(custos_vault *v, const custos_key *key, custos_check
 	if (rc == 0)
 		rc = checkpoint_vkey(&k, v->info.id, &v->info.owner);
 	if (rc == 0) {
-		checkpoint_text ct = {.size = ev.tree_size};
-		memcpy(ct.origin, k.name, sizeof ct.origin);
-		memcpy(ct.root, ev.root, 32);
-		checkpoint_text_format(&text, &ct);
+		checkpoint_text_of(&text, v->info.id, ev.tree_size, ev.root);
 		memcpy(ev.note_sig, k.keyid, 4);
 		rc = buf_check(&text) == 0 ? key_sign(ev.note_sig + 4, key, text.p, text.n)
 					   : CUSTOS_ERROR;

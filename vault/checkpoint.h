@@ -12,6 +12,8 @@
 /* "custos.invalid/<vault id>": origin and note key name of a vault. */
 void checkpoint_origin(char out[NOTE_NAME_MAX + 1], const char *vault_id);
 int checkpoint_vkey(note_vkey *out, const char *vault_id, const custos_pubkey *pub);
+/* The checkpoint text (FS §9.2) of a tree of this vault. */
+void checkpoint_text_of(buf *b, const char *vault_id, uint64_t size, const uint8_t root[32]);
 /* The custodian-signed note of a checkpoint event (without cosignatures). */
 void checkpoint_note(buf *b, const char *vault_id, uint64_t size, const uint8_t root[32],
 		     const uint8_t sig[68]);

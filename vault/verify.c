@@ -225,10 +225,7 @@ static void check_cosignature_event(checker *c, const event *ev, const char *whe
 	buf b;
 	note *nt = malloc(sizeof *nt);
 	buf_init(&b, NOTE_MAX);
-	checkpoint_text ct = {.size = ev->tree_size};
-	checkpoint_origin(ct.origin, c->v->info.id);
-	memcpy(ct.root, ev->root, 32);
-	checkpoint_text_format(&b, &ct);
+	checkpoint_text_of(&b, c->v->info.id, ev->tree_size, ev->root);
 	if (!nt || note_vkey_parse(&w, ev->witness, strlen(ev->witness)) < 0 ||
 	    w.type != NOTE_COSIGNATURE) {
 		problem(c, "bad-cosignature", where, "the witness key does not parse");

@@ -84,6 +84,15 @@ static container_ops ops_for(collect *c)
 	return (container_ops){c_begin, c_data, c_end, c};
 }
 
+/* Read p with the default limits, collecting into c. */
+static int read_default(const uint8_t *p, size_t n, collect *c, container_result *r)
+{
+	container_ops ops = ops_for(c);
+	container_limits l;
+	container_limits_default(&l);
+	return container_read_memory(p, n, &l, &ops, r);
+}
+
 /* ------------------------------------------------------------ building archives */
 
 typedef struct entry {
@@ -173,12 +182,9 @@ static void ordinary(int format, int filter, const char *what)
 	size_t n;
 	uint8_t *p = build(format, filter, es, 3, &n);
 	collect c = {0};
-	container_ops ops = ops_for(&c);
-	container_limits l;
 	container_result r;
-	container_limits_default(&l);
 	CHECK(container_detect(p, n));
-	CHECK_RC(container_read_memory(p, n, &l, &ops, &r), 0);
+	CHECK_RC(read_default(p, n, &c, &r), 0);
 	if (c.n != 3)
 		fprintf(stderr, "%s: %zu members (%s)\n", what, c.n, r.stop ? r.stop : "-");
 	CHECK(c.n == 3 && r.members == 3 && !r.stop);
@@ -211,11 +217,8 @@ static void special_members(void)
 	size_t n;
 	uint8_t *p = build(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, 0, es, ARRAY_LEN(es), &n);
 	collect c = {0};
-	container_ops ops = ops_for(&c);
-	container_limits l;
 	container_result r;
-	container_limits_default(&l);
-	CHECK_RC(container_read_memory(p, n, &l, &ops, &r), 0);
+	CHECK_RC(read_default(p, n, &c, &r), 0);
 	CHECK(c.n == ARRAY_LEN(es));
 	const seen *s = find(&c, "dir/link");
 	CHECK(s && s->type == MEMBER_SYMLINK && strcmp(s->link, "../../etc/passwd") == 0);
@@ -239,19 +242,15 @@ static void lone_streams(void)
 	size_t n;
 	uint8_t *p = build(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, es, 1, &n);
 	collect c = {0};
-	container_ops ops = ops_for(&c);
-	container_limits l;
 	container_result r;
-	container_limits_default(&l);
 	CHECK(container_detect(p, n));
-	CHECK_RC(container_read_memory(p, n, &l, &ops, &r), 0);
+	CHECK_RC(read_default(p, n, &c, &r), 0);
 	uint8_t want[32];
 	sha_of(want, text, sizeof text - 1);
 	CHECK(c.n == 1 && c.m[0].bytes == sizeof text - 1 && memcmp(c.m[0].sha, want, 32) == 0);
 	free(p);
 	CHECK(!container_detect((const uint8_t *)text, sizeof text - 1));
-	CHECK_RC(container_read_memory((const uint8_t *)text, sizeof text - 1, &l, &ops, &r),
-		 CUSTOS_EINVALID);
+	CHECK_RC(read_default((const uint8_t *)text, sizeof text - 1, &c, &r), CUSTOS_EINVALID);
 	uint8_t rnd[4096];
 	uint64_t st = 7;
 	test_random(rnd, sizeof rnd, &st);
