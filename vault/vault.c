@@ -244,7 +244,7 @@ typedef struct sync_state {
 	custos_vault *v;
 	index_update u;
 	size_t cap_items, cap_leaves;
-	uint64_t next_leaf; /* the Merkle leaf index of the next record or event */
+	uint64_t base_leaf; /* leaves the index held before: the next is base_leaf + n_leaves */
 	int rc;
 } sync_state;
 
@@ -253,7 +253,6 @@ static int sync_push_leaf(sync_state *s, const uint8_t *p, size_t n)
 	if (array_grow(&s->u.leaves, &s->cap_leaves, s->u.n_leaves, sizeof *s->u.leaves, 1024) < 0)
 		return CUSTOS_ERROR;
 	merkle_leaf_hash(s->u.leaves[s->u.n_leaves++], p, n);
-	s->next_leaf++;
 	return 0;
 }
 
@@ -298,7 +297,7 @@ static int sync_one_commit(const uint8_t oid[20], void *ud)
 	s->u.events = e;
 	memcpy(e[s->u.n_events].commit, oid, 20);
 	sha256_buf(e[s->u.n_events].event_sha, cc.event, cc.event_len);
-	e[s->u.n_events].first_leaf = s->next_leaf;
+	e[s->u.n_events].first_leaf = s->base_leaf + s->u.n_leaves;
 	s->u.n_events++;
 	rc = vault_event_records(s->v, oid, &ev, sync_record, s);
 	if (rc == 0) /* the event's leaf follows its items' (FS §9) */
@@ -370,11 +369,11 @@ int vault_sync_index(custos_vault *v, bool full_rebuild)
 	if ((rc = lock_index(v, &lockfd)) < 0 || (rc = reopen_index(v)) < 0)
 		goto done;
 	index_head(v->index, ihead);
-	s.next_leaf = index_leaf_count(v->index);
+	s.base_leaf = index_leaf_count(v->index);
 	if (full_rebuild || memcmp(ihead, zero, 20) == 0) {
 		if ((rc = index_reset(v->index)) < 0)
 			goto done;
-		s.next_leaf = 0;
+		s.base_leaf = 0;
 		rc = custody_walk(v->log, head, sync_one_commit, &s);
 	} else if (memcmp(ihead, head, 20) != 0) {
 		rc = custody_walk_since(v->log, head, ihead, sync_one_commit, &s);
@@ -385,7 +384,7 @@ int vault_sync_index(custos_vault *v, bool full_rebuild)
 			free(s.u.leaves);
 			memset(&s.u, 0, sizeof s.u);
 			s.cap_items = s.cap_leaves = 0;
-			s.next_leaf = 0;
+			s.base_leaf = 0;
 			if ((rc = index_reset(v->index)) == 0)
 				rc = custody_walk(v->log, head, sync_one_commit, &s);
 		}
@@ -434,11 +433,7 @@ static int dir_is_empty_or_new(const char *dir)
 static int genesis(custos_vault *v, const custos_key *key)
 {
 	event ev = {0};
-	buf eb, sb;
-	uint8_t sig[64], head[20], evsha[32];
-	custody_txn *t = NULL;
-	buf_init(&eb, EVENT_MAX);
-	buf_init(&sb, 1024);
+	char summary[96];
 	memcpy(ev.vault, v->info.id, sizeof ev.vault);
 	ev.time = v->info.created;
 	memcpy(ev.custodian, v->info.owner.id, CUSTOS_KEYID_LEN);
@@ -446,33 +441,8 @@ static int genesis(custos_vault *v, const custos_key *key)
 	ev.name.p = (uint8_t *)v->info.name;
 	ev.name.n = strlen(v->info.name);
 	memcpy(ev.pubkey, v->info.owner.pk, 32);
-	int rc = event_encode(&eb, &ev);
-	if (rc == 0)
-		rc = key_sign(sig, key, eb.p, eb.n);
-	if (rc == 0)
-		rc = sigfile_encode(&sb, v->info.owner.id, sig);
-	if (rc == 0)
-		rc = custody_txn_begin(&t, v->log);
-	if (rc == 0) {
-		char msg[256];
-		snprintf(msg, sizeof msg, "init: vault %s\n\ncustos-vault: %s\ncustos-seq: 0\n",
-			 v->info.id, v->info.id);
-		rc = custody_txn_commit(t, key, eb.p, eb.n, sb.p, sb.n, msg, ev.time, NULL, head);
-	}
-	if (rc == 0 && (rc = sha256_buf(evsha, eb.p, eb.n)) == 0) {
-		index_event ie = {.first_leaf = 0};
-		memcpy(ie.commit, head, 20);
-		memcpy(ie.event_sha, evsha, 32);
-		merkle_hash leaf;
-		merkle_leaf_hash(leaf, eb.p, eb.n);
-		index_update u = {.events = &ie, .n_events = 1, .leaves = &leaf, .n_leaves = 1};
-		memcpy(u.head, head, 20);
-		rc = index_apply(v->index, &u);
-		vault_set_head(v, head, 1);
-	}
-	buf_free(&eb);
-	buf_free(&sb);
-	return rc;
+	snprintf(summary, sizeof summary, "init: vault %s", v->info.id);
+	return vault_commit_event(v, key, &ev, summary);
 }
 
 static int write_marker(custos_vault *v)
@@ -585,12 +555,15 @@ int vault_commit_event(custos_vault *v, const custos_key *key, const event *ev,
 		rc = key_sign(sig, key, eb.p, eb.n);
 	if (rc == 0)
 		rc = sigfile_encode(&sb, custos_key_public(key)->id, sig);
-	if (rc == 0)
+	/* the first event (init) has no parent */
+	bool first = ev->seq == 0;
+	if (rc == 0 && !first)
 		rc = custody_head(v->log, prev_head);
 	if (rc == 0)
 		rc = custody_txn_begin(&t, v->log);
 	if (rc == 0)
-		rc = custody_txn_commit(t, key, eb.p, eb.n, sb.p, sb.n, msg, ev->time, prev_head, head);
+		rc = custody_txn_commit(t, key, eb.p, eb.n, sb.p, sb.n, msg, ev->time,
+					first ? NULL : prev_head, head);
 	if (rc == 0) {
 		index_event ie = {.first_leaf = index_leaf_count(v->index)};
 		memcpy(ie.commit, head, 20);
@@ -600,8 +573,8 @@ int vault_commit_event(custos_vault *v, const custos_key *key, const event *ev,
 		index_update u = {.events = &ie, .n_events = 1, .leaves = &leaf, .n_leaves = 1};
 		memcpy(u.head, head, 20);
 		/* The commit is the acknowledgement; the index catches up on the next open. */
-		if (index_apply(v->index, &u) == 0)
-			vault_set_head(v, head, ev->seq + 1);
+		index_apply(v->index, &u);
+		vault_set_head(v, head, ev->seq + 1);
 	}
 	buf_free(&eb);
 	buf_free(&sb);

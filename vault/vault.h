@@ -42,7 +42,8 @@ int vault_marker_parse(custos_vault_info *info, const uint8_t *text, size_t n);
 /* Fill in the common fields of the next event (vault, seq, prev, time, custodian, action);
  * refuses a clock behind the last event. */
 int vault_event_begin(custos_vault *v, const custos_key *key, event *ev, const char *action);
-/* Sign and commit an event that receives no items, and add it to the index. */
+/* Sign and commit an event that receives no items (init, checkpoint, cosignature) and
+ * add it to the index. */
 int vault_commit_event(custos_vault *v, const custos_key *key, const event *ev,
 		       const char *summary);
 /* Record the new head after a commit. */
