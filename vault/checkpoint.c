@@ -217,7 +217,7 @@ int custos_checkpoint_issue(custos_vault *v, const custos_key *key, custos_check
 	snprintf(summary, sizeof summary, "checkpoint: tree size %llu",
 		 (unsigned long long)ev.tree_size);
 	if (rc == 0)
-		rc = vault_commit_event(v, key, &ev, summary);
+		rc = vault_commit_event(v, key, &ev, summary, NULL, NULL, NULL);
 	if (rc == 0) {
 		cp_scan s = {.found = true, .cp = ev};
 		rc = assemble(v, &s, out);
@@ -371,7 +371,7 @@ int custos_cosignature_add(custos_vault *v, const custos_key *key, const uint8_t
 		memcpy(ev.cosig + 4, line->bytes, 72);
 		snprintf(summary, sizeof summary, "cosignature: %s on tree size %llu", w.name,
 			 (unsigned long long)ct.size);
-		rc = ev.witness ? vault_commit_event(v, key, &ev, summary) : CUSTOS_ERROR;
+		rc = ev.witness ? vault_commit_event(v, key, &ev, summary, NULL, NULL, NULL) : CUSTOS_ERROR;
 		if (rc == 0 && seq)
 			*seq = ev.seq;
 	}

@@ -760,50 +760,26 @@ static int finish_event(ingest *g, custos_ingest_summary *out)
 {
 	store_packed *packed = NULL;
 	size_t n_packed = 0;
-	buf eb, sb;
-	uint8_t sig[64], head[20], prev_head[20];
-	char msg[512];
-	buf_init(&eb, EVENT_MAX);
-	buf_init(&sb, 256);
+	uint8_t head[20];
+	char summary[256];
 	int rc = store_batch_finish(g->batch, &packed, &n_packed);
 	g->batch = NULL;
-	if (rc == 0)
-		rc = event_encode(&eb, &g->ev);
-	if (rc == 0)
-		rc = key_sign(sig, g->key, eb.p, eb.n);
-	if (rc == 0)
-		rc = sigfile_encode(&sb, custos_key_public(g->key)->id, sig);
-	if (rc == 0)
-		rc = custody_head(g->v->log, prev_head);
-	snprintf(msg, sizeof msg,
-		 "ingest: %llu stored, %llu duplicate, %llu refused\n\ncustos-vault: %s\ncustos-seq: %llu\n",
+	snprintf(summary, sizeof summary, "ingest: %llu stored, %llu duplicate, %llu refused",
 		 (unsigned long long)g->prog.stored, (unsigned long long)g->prog.duplicates,
-		 (unsigned long long)g->prog.refused, g->v->info.id, (unsigned long long)g->ev.seq);
+		 (unsigned long long)g->prog.refused);
+	/* g->leaves has room for the event's leaf after its items' (push_item) */
+	index_update u = {.items = g->ix, .n_items = g->n_ix, .packed = packed,
+			  .n_packed = n_packed, .leaves = g->n_ix ? g->leaves : NULL,
+			  .n_leaves = g->n_ix};
 	if (rc == 0) {
-		rc = custody_txn_commit(g->txn, g->key, eb.p, eb.n, sb.p, sb.n, msg, g->ev.time,
-					prev_head, head);
+		rc = vault_commit_event(g->v, g->key, &g->ev, summary, g->txn, &u, head);
 		g->txn = NULL;
 	}
 	if (rc == 0) {
-		index_event ie = {.first_leaf = index_leaf_count(g->v->index)};
-		memcpy(ie.commit, head, 20);
-		sha256_buf(ie.event_sha, eb.p, eb.n);
-		merkle_hash event_leaf, *leaves = g->n_ix ? g->leaves : &event_leaf;
-		merkle_leaf_hash(leaves[g->n_ix], eb.p, eb.n); /* items, then their event */
-		index_update u = {.events = &ie, .n_events = 1, .items = g->ix, .n_items = g->n_ix,
-				  .packed = packed, .n_packed = n_packed, .leaves = leaves,
-				  .n_leaves = g->n_ix + 1};
-		memcpy(u.head, head, 20);
-		/* The commit is the acknowledgement; an index failure only leaves the derived
-		 * index behind, and the next open catches it up. */
-		if (index_apply(g->v->index, &u) == 0)
-			vault_set_head(g->v, head, g->ev.seq + 1);
 		out->seq = g->ev.seq;
 		custos_hex(out->commit, head, 20);
 	}
 	free(packed);
-	buf_free(&eb);
-	buf_free(&sb);
 	return rc;
 }
 

@@ -442,7 +442,7 @@ static int genesis(custos_vault *v, const custos_key *key)
 	ev.name.n = strlen(v->info.name);
 	memcpy(ev.pubkey, v->info.owner.pk, 32);
 	snprintf(summary, sizeof summary, "init: vault %s", v->info.id);
-	return vault_commit_event(v, key, &ev, summary);
+	return vault_commit_event(v, key, &ev, summary, NULL, NULL, NULL);
 }
 
 static int write_marker(custos_vault *v)
@@ -540,12 +540,13 @@ int vault_event_begin(custos_vault *v, const custos_key *key, event *ev, const c
 }
 
 int vault_commit_event(custos_vault *v, const custos_key *key, const event *ev,
-		       const char *summary)
+		       const char *summary, custody_txn *t, index_update *items, uint8_t head[20])
 {
 	buf eb, sb;
-	uint8_t sig[64], head[20], prev_head[20];
-	custody_txn *t = NULL;
+	uint8_t sig[64], prev_head[20], new_head[20];
 	char msg[512];
+	if (!head)
+		head = new_head;
 	buf_init(&eb, EVENT_MAX);
 	buf_init(&sb, 256);
 	snprintf(msg, sizeof msg, "%s\n\ncustos-vault: %s\ncustos-seq: %llu\n", summary, v->info.id,
@@ -559,21 +560,28 @@ int vault_commit_event(custos_vault *v, const custos_key *key, const event *ev,
 	bool first = ev->seq == 0;
 	if (rc == 0 && !first)
 		rc = custody_head(v->log, prev_head);
-	if (rc == 0)
+	if (rc == 0 && !t)
 		rc = custody_txn_begin(&t, v->log);
 	if (rc == 0)
 		rc = custody_txn_commit(t, key, eb.p, eb.n, sb.p, sb.n, msg, ev->time,
 					first ? NULL : prev_head, head);
+	else
+		custody_txn_abort(t);
 	if (rc == 0) {
 		index_event ie = {.first_leaf = index_leaf_count(v->index)};
+		index_update none = {0}, *u = items ? items : &none;
+		merkle_hash event_leaf;
 		memcpy(ie.commit, head, 20);
 		sha256_buf(ie.event_sha, eb.p, eb.n);
-		merkle_hash leaf;
-		merkle_leaf_hash(leaf, eb.p, eb.n);
-		index_update u = {.events = &ie, .n_events = 1, .leaves = &leaf, .n_leaves = 1};
-		memcpy(u.head, head, 20);
-		/* The commit is the acknowledgement; the index catches up on the next open. */
-		index_apply(v->index, &u);
+		if (!u->leaves)
+			u->leaves = &event_leaf;
+		merkle_leaf_hash(u->leaves[u->n_leaves++], eb.p, eb.n); /* items, then their event */
+		u->events = &ie;
+		u->n_events = 1;
+		memcpy(u->head, head, 20);
+		/* The commit is the acknowledgement; an index failure only leaves the derived
+		 * index behind, and the next open catches it up. */
+		index_apply(v->index, u);
 		vault_set_head(v, head, ev->seq + 1);
 	}
 	buf_free(&eb);

@@ -42,10 +42,12 @@ int vault_marker_parse(custos_vault_info *info, const uint8_t *text, size_t n);
 /* Fill in the common fields of the next event (vault, seq, prev, time, custodian, action);
  * refuses a clock behind the last event. */
 int vault_event_begin(custos_vault *v, const custos_key *key, event *ev, const char *action);
-/* Sign and commit an event that receives no items (init, checkpoint, cosignature) and
- * add it to the index. */
+/* Sign and commit an event, and add it to the index. t: the transaction holding the
+ * event's item records (taken over, committed or aborted), or NULL for an event without
+ * items; items: their index additions, or NULL — its leaves (the item records') must have
+ * room for one more, the event's own. head (may be NULL) gets the new commit. */
 int vault_commit_event(custos_vault *v, const custos_key *key, const event *ev,
-		       const char *summary);
+		       const char *summary, custody_txn *t, index_update *items, uint8_t head[20]);
 /* Record the new head after a commit. */
 void vault_set_head(custos_vault *v, const uint8_t head[20], uint64_t events);
 
