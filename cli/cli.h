@@ -71,12 +71,18 @@ int load_key(cli *c, custos_key **out);
 /* Read a passphrase (file, else terminal with confirmation when `confirm`). */
 int read_passphrase(const cli *c, char **out, size_t *len, bool confirm);
 
+/* Passphrases, one per line, from a file into secret memory: *lines point into *mem
+ * (free with custos_secret_free(*mem) and free(*lines)). */
+int read_secret_lines(const char *path, char **mem, char ***lines, size_t *n);
+
 /* JSON: print a string value, with quotes. */
 void json_str(FILE *f, const char *s);
 void json_bytes(FILE *f, const uint8_t *p, size_t n);
 /* Human output of hostile bytes. */
 void print_bytes(FILE *f, const uint8_t *p, size_t n);
 void print_item_json(FILE *f, const custos_item *it);
+/* The same without the closing brace, for callers that add fields. */
+void print_item_json_fields(FILE *f, const custos_item *it);
 
 /* Parse --opt value or --opt=value forms by getopt_long; commands use this table shape. */
 #define OPT_HELP 'h'

@@ -3,7 +3,9 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +38,9 @@ static void on_outcome(const custos_outcome *o, void *ud)
 			printf(",\"id\":\"%s\",\"sha256\":\"%s\",\"size\":%llu", o->item_hex, sha,
 			       (unsigned long long)o->size);
 		}
+		if (o->container_hex)
+			printf(",\"container\":\"%s\",\"member_outcome\":\"%s\"", o->container_hex,
+			       o->member_outcome);
 		puts("}");
 		return;
 	}
@@ -47,8 +52,59 @@ static void on_outcome(const custos_outcome *o, void *ud)
 	} else {
 		fprintf(f, "%-9s %s ", kinds[o->kind], o->item_hex);
 		print_bytes(f, o->path, o->path_len);
+		if (o->member_outcome && strcmp(o->member_outcome, "ok") != 0)
+			fprintf(f, "  [%s]", o->member_outcome);
 		fputc('\n', f);
 	}
+}
+
+static void tally_json(const char *label, const custos_tally *t)
+{
+	printf(",\"%s\":{\"total\":%llu", label, (unsigned long long)t->total);
+	for (size_t i = 0; i < t->n_kinds; i++)
+		printf(",\"%s\":%llu", t->kind[i].name, (unsigned long long)t->kind[i].n);
+	putchar('}');
+}
+
+static void tally_text(const char *label, const custos_tally *t)
+{
+	if (!t->total)
+		return;
+	printf("  %s: %llu (", label, (unsigned long long)t->total);
+	for (size_t i = 0; i < t->n_kinds; i++)
+		printf("%s%s %llu", i ? ", " : "", t->kind[i].name, (unsigned long long)t->kind[i].n);
+	puts(")");
+}
+
+/* Members not read whole, or containers not read to their end: worth a look. */
+static bool tally_has_other_than(const custos_tally *t, const char *fine)
+{
+	for (size_t i = 0; i < t->n_kinds; i++)
+		if (strcmp(t->kind[i].name, fine) != 0 && t->kind[i].n)
+			return true;
+	return false;
+}
+
+/* A size: digits with an optional K, M, G or T (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	int shift = 0;
+	if (*end) {
+		const char *units = "KMGT";
+		const char *u = strchr(units, *end);
+		if (!u || end[1])
+			return -1;
+		shift = 10 * (int)(u - units + 1);
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return *out ? 0 : -1;
 }
 
 static void on_progress(const custos_progress *p, void *ud)
@@ -71,8 +127,16 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"passphrase-file", required_argument, NULL, 'p'},
+		{"opaque", no_argument, NULL, 'O'},
+		{"max-depth", required_argument, NULL, 'D'},
+		{"max-members", required_argument, NULL, 'M'},
+		{"max-ratio", required_argument, NULL, 'R'},
+		{"max-member-size", required_argument, NULL, 'S'},
+		{"max-expanded", required_argument, NULL, 'E'},
+		{"archive-passphrase-file", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *archive_pass = NULL;
 	custos_ingest_opts io = {0};
 	ingest_out out = {.tty = isatty(STDERR_FILENO)};
 	const char *also = NULL;
@@ -97,6 +161,29 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		case 'p':
 			c->passphrase_file = optarg;
 			break;
+		case 'O':
+			io.archives.opaque = 1;
+			break;
+		case 'D':
+		case 'M':
+		case 'R':
+		case 'S':
+		case 'E': {
+			uint64_t *dst = ch == 'D' ? &io.archives.max_depth
+					: ch == 'M' ? &io.archives.max_members
+					: ch == 'R' ? &io.archives.max_ratio
+					: ch == 'S' ? &io.archives.max_member_size
+						    : &io.archives.max_expanded;
+			if (parse_size(optarg, dst) < 0)
+				return usage_error("ingest", "--%s needs a positive number, not '%s'",
+						   ch == 'D' ? "max-depth" : ch == 'M' ? "max-members"
+						   : ch == 'R' ? "max-ratio" : ch == 'S' ? "max-member-size"
+						   : "max-expanded", optarg);
+			break;
+		}
+		case 'A':
+			archive_pass = optarg;
+			break;
 		default:
 			return usage_error("ingest", "bad option");
 		}
@@ -105,6 +192,12 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		return usage_error("ingest", "expected at least one PATH");
 	if (also && custos_hash_algs_parse(&io.also_hash, also) < 0)
 		return usage_error("ingest", "%s", custos_error_last());
+	char *pass_mem = NULL, **pass = NULL;
+	size_t n_pass = 0;
+	if (archive_pass && read_secret_lines(archive_pass, &pass_mem, &pass, &n_pass) < 0)
+		return EXIT_USAGE;
+	io.archives.passphrases = (const char *const *)pass;
+	io.archives.n_passphrases = n_pass;
 	io.on_outcome = on_outcome;
 	io.on_progress = on_progress;
 	io.ud = &out;
@@ -115,6 +208,8 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		st = load_key(c, &key);
 	if (st != 0) {
 		custos_vault_close(v);
+		custos_secret_free(pass_mem);
+		free(pass);
 		return st;
 	}
 	custos_ingest_summary sum;
@@ -124,21 +219,34 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	custos_key_free(key);
 	custos_vault_close(v);
+	custos_secret_free(pass_mem);
+	free(pass);
 	if (rc < 0) {
 		st = fail(rc, "ingest failed; nothing was recorded");
 		return st == EXIT_CHECK ? EXIT_OPERATIONAL : st;
 	}
-	if (out.json)
+	if (out.json) {
 		printf("{\"summary\":{\"stored\":%llu,\"duplicate\":%llu,\"refused\":%llu,\"bytes\":%llu,"
-		       "\"event\":%llu,\"commit\":\"%s\"}}\n",
+		       "\"event\":%llu,\"commit\":\"%s\"",
 		       (unsigned long long)sum.stored, (unsigned long long)sum.duplicates,
 		       (unsigned long long)sum.refused, (unsigned long long)sum.bytes,
 		       (unsigned long long)sum.seq, sum.commit);
-	else
+		tally_json("members", &sum.members);
+		tally_json("containers", &sum.containers);
+		puts("}}");
+	} else {
 		printf("ingest event %llu (commit %.12s): %llu stored, %llu duplicate, %llu refused, "
 		       "%llu bytes\n",
 		       (unsigned long long)sum.seq, sum.commit, (unsigned long long)sum.stored,
 		       (unsigned long long)sum.duplicates, (unsigned long long)sum.refused,
 		       (unsigned long long)sum.bytes);
-	return sum.refused ? EXIT_CHECK : EXIT_OK;
+		tally_text("containers", &sum.containers);
+		tally_text("members", &sum.members);
+	}
+	/* 1 when anything was not taken in whole: a refusal, a member cut or locked, a
+	 * container not read to its end */
+	return sum.refused || tally_has_other_than(&sum.members, "ok") ||
+			       tally_has_other_than(&sum.containers, "complete")
+		       ? EXIT_CHECK
+		       : EXIT_OK;
 }

@@ -202,6 +202,70 @@ static int prompt_tty(const char *prompt, char **out, size_t *len)
 	return rc;
 }
 
+int read_secret_lines(const char *path, char **mem, char ***lines, size_t *n)
+{
+	enum { MAXFILE = 64 << 10 };
+	*mem = NULL;
+	*lines = NULL;
+	*n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		fprintf(stderr, "custos: cannot open %s: %s\n", path, strerror(errno));
+		return CUSTOS_EINVALID;
+	}
+	char *p = custos_secret_alloc(MAXFILE + 1);
+	size_t got = 0;
+	int rc = p ? 0 : CUSTOS_ERROR;
+	while (rc == 0) {
+		ssize_t r = read(fd, p + got, MAXFILE + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "custos: cannot read %s: %s\n", path, strerror(errno));
+			rc = CUSTOS_EINVALID;
+		} else if (r == 0) {
+			break;
+		} else if ((got += (size_t)r) > MAXFILE) {
+			fprintf(stderr, "custos: %s is larger than %d bytes\n", path, MAXFILE);
+			rc = CUSTOS_EINVALID;
+		}
+	}
+	close(fd);
+	size_t count = 0;
+	for (size_t i = 0; rc == 0 && i < got; i++)
+		count += p[i] == '\n';
+	char **v = rc == 0 ? calloc(count + 2, sizeof *v) : NULL;
+	if (rc == 0 && !v)
+		rc = CUSTOS_ERROR;
+	/* one passphrase per line; line ends (LF or CRLF) are not part of it; empty lines skipped */
+	for (size_t i = 0, start = 0; rc == 0 && i <= got; i++) {
+		if (i < got && p[i] != '\n')
+			continue;
+		size_t end = i;
+		if (end > start && p[end - 1] == '\r')
+			end--;
+		if (i < got)
+			p[i] = '\0';
+		p[end] = '\0';
+		if (end > start)
+			v[(*n)++] = p + start;
+		start = i + 1;
+	}
+	if (rc == 0 && *n == 0) {
+		fprintf(stderr, "custos: no passphrase in %s\n", path);
+		rc = CUSTOS_EINVALID;
+	}
+	if (rc < 0) {
+		custos_secret_free(p);
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	*mem = p;
+	*lines = v;
+	return 0;
+}
+
 int read_passphrase(const cli *c, char **out, size_t *len, bool confirm)
 {
 	const char *file = c->passphrase_file ? c->passphrase_file : getenv("CUSTOS_PASSPHRASE_FILE");
@@ -288,6 +352,12 @@ void print_bytes(FILE *f, const uint8_t *p, size_t n)
 
 void print_item_json(FILE *f, const custos_item *it)
 {
+	print_item_json_fields(f, it);
+	fputc('}', f);
+}
+
+void print_item_json_fields(FILE *f, const custos_item *it)
+{
 	const custos_record *r = &it->rec;
 	char sha[65], kid[17], ts[21];
 	custos_hex(sha, r->sha256, 32);
@@ -302,10 +372,16 @@ void print_item_json(FILE *f, const custos_item *it)
 	json_str(f, r->mime);
 	fputs(",\"description\":", f);
 	json_str(f, r->description);
-	fprintf(f, ",\"kind\":\"%s\"", r->kind == CUSTOS_KIND_SYMLINK ? "symlink" : "file");
-	if (r->kind == CUSTOS_KIND_SYMLINK) {
+	fprintf(f, ",\"kind\":\"%s\"", custos_kind_name(r->kind));
+	if (custos_kind_has_target(r->kind)) {
 		fputs(",\"target\":", f);
 		json_bytes(f, r->target.p, r->target.n);
+	}
+	if (r->is_member) {
+		char c[33];
+		custos_hex(c, r->container, CUSTOS_ITEM_ID_LEN);
+		fprintf(f, ",\"container\":\"%s\",\"member\":%llu,\"mode\":\"%04o\",\"member_outcome\":\"%s\"",
+			c, (unsigned long long)r->member, (unsigned)r->mode, r->outcome);
 	}
 	if (r->source.n) {
 		fputs(",\"source\":", f);
@@ -323,7 +399,7 @@ void print_item_json(FILE *f, const custos_item *it)
 		if (vals[i][0])
 			fprintf(f, ",\"%s\":\"%s\"", names[i], vals[i]);
 	fprintf(f, ",\"ingested\":\"%s\",\"custodian\":\"%s\",\"event\":%llu,\"commit\":\"%s\","
-		   "\"outcome\":\"%s\",\"signature_ok\":%s}",
+		   "\"outcome\":\"%s\",\"signature_ok\":%s",
 		ts, kid, (unsigned long long)r->seq, it->commit, it->outcome,
 		it->sig_ok ? "true" : "false");
 }

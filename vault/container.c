@@ -19,6 +19,9 @@ void container_limits_default(container_limits *l)
 	l->max_expanded = (uint64_t)256 << 30;
 	l->max_ratio = 1000;
 	l->ratio_floor = (uint64_t)1 << 20;
+	l->tree_base = l->tree_used = 0;
+	l->passphrases = NULL;
+	l->n_passphrases = 0;
 }
 
 /* The formats and filters custos opens (issue 4), and "raw" for a lone compressed file:
@@ -68,8 +71,9 @@ static int member_type(struct archive_entry *e)
 	case AE_IFLNK:
 		return MEMBER_SYMLINK;
 	case AE_IFCHR:
+		return MEMBER_CHARDEV;
 	case AE_IFBLK:
-		return MEMBER_DEVICE;
+		return MEMBER_BLOCKDEV;
 	case AE_IFIFO:
 		return MEMBER_FIFO;
 	case AE_IFSOCK:
@@ -126,10 +130,13 @@ static const char *limit_passed(reader *r, uint64_t member_bytes)
 	const container_limits *l = r->l;
 	if (member_bytes > l->max_member_size)
 		return "limit:member-size";
-	if (r->out->expanded > l->max_expanded)
+	uint64_t tree = l->tree_used + r->out->expanded;
+	if (r->out->expanded > l->max_expanded || tree > l->max_expanded)
 		return "limit:expanded";
 	uint64_t in = consumed(r);
 	if (r->out->expanded > l->ratio_floor && r->out->expanded / (in ? in : 1) >= l->max_ratio)
+		return "limit:ratio";
+	if (l->tree_base && tree > l->ratio_floor && tree / l->tree_base >= l->max_ratio)
 		return "limit:ratio";
 	return NULL;
 }
@@ -252,11 +259,22 @@ static int read_opened(struct archive *a, int ar, const container_limits *l,
 	return rc;
 }
 
+static struct archive *reader_with_passphrases(const container_limits *l)
+{
+	struct archive *a = reader_new();
+	for (size_t i = 0; a && i < l->n_passphrases; i++)
+		if (archive_read_add_passphrase(a, l->passphrases[i]) != ARCHIVE_OK) {
+			archive_read_free(a);
+			return NULL;
+		}
+	return a;
+}
+
 int container_read(int fd, const container_limits *l, const container_ops *ops,
 		   container_result *out)
 {
 	memset(out, 0, sizeof *out);
-	struct archive *a = reader_new();
+	struct archive *a = reader_with_passphrases(l);
 	if (!a)
 		return custos_error_set(CUSTOS_ERROR, "out of memory");
 	return read_opened(a, archive_read_open_fd(a, fd, BLOCK), l, ops, out);
@@ -266,7 +284,7 @@ int container_read_memory(const uint8_t *p, size_t n, const container_limits *l,
 			  const container_ops *ops, container_result *out)
 {
 	memset(out, 0, sizeof *out);
-	struct archive *a = reader_new();
+	struct archive *a = reader_with_passphrases(l);
 	if (!a)
 		return custos_error_set(CUSTOS_ERROR, "out of memory");
 	return read_opened(a, archive_read_open_memory(a, p, n), l, ops, out);

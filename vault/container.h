@@ -16,8 +16,8 @@
  * Known: a compressed stream of nothing but zeros reads as an empty tar (libarchive takes
  * zero blocks for a tar's end), so it has no members.
  *
- * Not yet: recursion into nested containers, passphrases, and isolation in a sandboxed
- * child process — this module is the in-process reader those build on.
+ * This is the in-process reader; ingest runs it in a sandboxed child process through
+ * container_read_isolated (isolate.h), and recurses into nested containers itself.
  */
 #ifndef CUSTOS_CONTAINER_H
 #define CUSTOS_CONTAINER_H
@@ -30,6 +30,14 @@ typedef struct container_limits {
 	uint64_t max_expanded;    /* bytes decoded per container; default 256 GiB */
 	uint64_t max_ratio;       /* decoded : consumed; default 1000 */
 	uint64_t ratio_floor;     /* the ratio is not judged below this many decoded bytes */
+	/* The whole tree read from one input (nested containers included) shares one budget:
+	 * tree_used bytes were decoded before this container, and tree_used + what this one
+	 * decodes may not pass max_expanded, nor max_ratio times tree_base (the input's size),
+	 * so a nest of small bombs (42.zip) is cut as early as one big one. tree_base 0: off. */
+	uint64_t tree_base, tree_used;
+	/* Passwords tried, in order, on encrypted zip and 7z members (NULL, 0: none). */
+	const char *const *passphrases;
+	size_t n_passphrases;
 } container_limits;
 
 void container_limits_default(container_limits *l);
@@ -39,7 +47,8 @@ enum container_member_type {
 	MEMBER_DIR,
 	MEMBER_SYMLINK,
 	MEMBER_HARDLINK,
-	MEMBER_DEVICE,
+	MEMBER_CHARDEV,
+	MEMBER_BLOCKDEV,
 	MEMBER_FIFO,
 	MEMBER_SOCKET,
 	MEMBER_OTHER,

@@ -135,7 +135,26 @@ int custos_vault_detect(const char *dir);
 
 /* ---------------------------------------------------------------- item records */
 
-enum custos_item_kind { CUSTOS_KIND_FILE = 0, CUSTOS_KIND_SYMLINK = 1 };
+/* Files on disk are file or symlink; a container's members may be any of them (FS §4). */
+enum custos_item_kind {
+	CUSTOS_KIND_FILE = 0,
+	CUSTOS_KIND_SYMLINK,
+	CUSTOS_KIND_HARDLINK,
+	CUSTOS_KIND_DIRECTORY,
+	CUSTOS_KIND_CHARDEV,
+	CUSTOS_KIND_BLOCKDEV,
+	CUSTOS_KIND_FIFO,
+	CUSTOS_KIND_SOCKET,
+	CUSTOS_KIND_OTHER,
+	CUSTOS_KIND_COUNT
+};
+/* "file", "symlink", ... as written in records. */
+const char *custos_kind_name(int kind);
+/* Does this kind carry a link target? */
+static inline int custos_kind_has_target(int kind)
+{
+	return kind == CUSTOS_KIND_SYMLINK || kind == CUSTOS_KIND_HARDLINK;
+}
 
 enum custos_hash_alg {
 	CUSTOS_HASH_MD5 = 1 << 0,
@@ -163,9 +182,15 @@ typedef struct custos_record {
 	custos_bytes name;   /* original name, as bytes */
 	custos_bytes path;   /* path relative to the ingest root, as bytes */
 	custos_bytes source; /* n == 0 when absent */
-	custos_bytes target; /* symlink target; n == 0 unless kind is symlink */
+	custos_bytes target; /* link target; n == 0 unless custos_kind_has_target(kind) */
 	int has_mtime;
 	int64_t mtime;
+	/* A member of a container (FS §4.1): set exactly when is_member. */
+	int is_member;
+	uint8_t container[CUSTOS_ITEM_ID_LEN]; /* the container's item id */
+	uint64_t member;                       /* its position in the container, from 0 */
+	uint32_t mode;                         /* permission bits as recorded, <= 07777 */
+	char outcome[32];                      /* "ok", "encrypted", "corrupt", "limit:..." */
 	char *mime;
 	char *description;
 	char *ext_mismatch; /* the extension that disagrees with the type, or NULL */
@@ -194,6 +219,21 @@ int custos_item_find(custos_item **out, custos_vault *v, const char *spec, int f
 /* Every item in log order. The callback returns non-zero to stop (returned as is). */
 typedef int (*custos_item_fn)(const custos_item *item, void *ud);
 int custos_items_foreach(custos_vault *v, custos_item_fn fn, void *ud);
+
+/* How a container item was read, from its ingest event's `container` line (FS §5.2). */
+typedef struct custos_container_info {
+	int opened;       /* 0: custos did not open this item as a container */
+	char result[32];  /* "complete", "corrupt", "limit:depth", ... */
+	uint64_t members; /* members read */
+	uint64_t consumed;
+	custos_bytes format, detail;
+} custos_container_info;
+
+void custos_container_info_clear(custos_container_info *ci);
+/* The container result of an item and, through fn (may be NULL), each of its members in
+ * container order. */
+int custos_container_members(custos_vault *v, const custos_item *container,
+			     custos_container_info *ci, custos_item_fn fn, void *ud);
 
 /* Stream the stored bytes of an item's object to fd. Verifies the SHA-256 while
  * copying and returns CUSTOS_EINTEGRITY (after writing) if the bytes do not match. */
@@ -236,7 +276,34 @@ typedef struct custos_outcome {
 	const char *item_hex;
 	const uint8_t *sha256;
 	uint64_t size;
+	/* A member of a container: its container's item, and its outcome ("ok", "encrypted",
+	 * "limit:ratio", ...; FS §4.1). path is then "<container path>!/<member path>". */
+	const char *container_hex;
+	const char *member_outcome;
 } custos_outcome;
+
+/* How archives met during an ingest are opened (FS §4.1). Zero values mean the default. */
+typedef struct custos_archive_opts {
+	int opaque;               /* store containers whole without opening them */
+	uint64_t max_depth;       /* nesting; default 8 (a top-level archive is depth 1) */
+	uint64_t max_members;     /* per container; default 1,000,000 */
+	uint64_t max_ratio;       /* bytes decoded : bytes of input; default 1000 */
+	uint64_t max_member_size; /* default 64 GiB */
+	uint64_t max_expanded;    /* bytes decoded from one input, nested included; 256 GiB */
+	const char *const *passphrases; /* tried in order on encrypted zip and 7z members */
+	size_t n_passphrases;
+} custos_archive_opts;
+
+/* Counts per outcome token (member outcomes, container results). */
+#define CUSTOS_TALLY_MAX 24
+typedef struct custos_tally {
+	struct {
+		char name[32];
+		uint64_t n;
+	} kind[CUSTOS_TALLY_MAX];
+	size_t n_kinds;
+	uint64_t total;
+} custos_tally;
 
 typedef struct custos_progress {
 	uint64_t files, bytes, stored, duplicates, refused;
@@ -248,6 +315,7 @@ typedef struct custos_ingest_opts {
 	const char *source;
 	const char *note;
 	unsigned also_hash; /* enum custos_hash_alg bits */
+	custos_archive_opts archives;
 	void (*on_outcome)(const custos_outcome *o, void *ud);
 	void (*on_progress)(const custos_progress *p, void *ud);
 	void *ud;
@@ -255,6 +323,8 @@ typedef struct custos_ingest_opts {
 
 typedef struct custos_ingest_summary {
 	uint64_t stored, duplicates, refused, bytes;
+	custos_tally members;    /* member items by outcome */
+	custos_tally containers; /* containers by result: "complete", "corrupt", ... */
 	uint64_t seq;
 	char commit[41];
 } custos_ingest_summary;

@@ -6,12 +6,9 @@
  * kept. All objects are made durable before the one custody commit that acknowledges
  * them; the index is updated after the commit.
  */
-#include "classify.h"
-#include "digest.h"
 #include "fsutil.h"
+#include "intake.h"
 #include "keys.h"
-#include "pool.h"
-#include "vault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,34 +22,6 @@
 
 #define READ_CHUNK ((size_t)1 << 20)
 #define MAX_DEPTH 256
-
-/* An open-addressing set of SHA-256s: the objects this batch already stored. */
-typedef struct shaset {
-	uint8_t (*keys)[32];
-	bool *used;
-	size_t cap, n;
-} shaset;
-
-typedef struct ingest {
-	custos_vault *v;
-	const custos_key *key;
-	const custos_ingest_opts *o;
-	pool *workers;
-	uint64_t submitted; /* item jobs queued so far: the next item's position n */
-	store_batch *batch;
-	custody_txn *txn;
-	event ev;
-	size_t cap_items, cap_refused;
-	index_item *ix;
-	merkle_hash *leaves; /* of the item records, then room for the event's */
-	size_t n_ix, cap_ix;
-	shaset seen;
-	uint8_t *io;     /* READ_CHUNK + 1 bytes */
-	uint8_t *prefix; /* first CLASSIFY_PREFIX bytes of a large file */
-	custos_progress prog;
-	struct timespec last_progress;
-	buf path; /* the path of the current entry, as bytes */
-} ingest;
 
 /* ------------------------------------------------------------ the set of stored objects */
 
@@ -111,7 +80,7 @@ static int shaset_add(shaset *s, const uint8_t sha[32])
 
 /* ------------------------------------------------------------ outcomes */
 
-static void report_progress(ingest *g, bool force)
+void report_progress(ingest *g, bool force)
 {
 	if (!g->o->on_progress)
 		return;
@@ -127,22 +96,7 @@ static void report_progress(ingest *g, bool force)
 	g->o->on_progress(&g->prog, g->o->ud);
 }
 
-/* One input's outcome on its way through the worker pool: an item (classified, encoded and
- * signed on a worker) or a refusal (finished as it is queued). */
-typedef struct job {
-	const custos_key *key;
-	bool refusal;
-	custos_record rec; /* name, path, target owned; mime, description, ext_mismatch owned */
-	int outcome;
-	uint8_t *prefix; /* classification input; NULL when the type is already known */
-	size_t prefix_len;
-	buf rb, sb; /* record and signature file */
-	uint8_t id[16];
-	char reason[32];
-	char *detail;
-} job;
-
-static void job_free(void *p)
+void job_free(void *p)
 {
 	job *j = p;
 	if (!j)
@@ -155,12 +109,13 @@ static void job_free(void *p)
 	free(j->rec.ext_mismatch);
 	free(j->prefix);
 	free(j->detail);
+	free(j->display.p);
 	buf_free(&j->rb);
 	buf_free(&j->sb);
 	free(j);
 }
 
-static int copy_bytes(custos_bytes *out, const uint8_t *p, size_t n)
+int copy_bytes(custos_bytes *out, const uint8_t *p, size_t n)
 {
 	out->p = malloc(n + 1);
 	if (!out->p)
@@ -171,7 +126,7 @@ static int copy_bytes(custos_bytes *out, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static job *job_new(ingest *g)
+job *job_new(ingest *g)
 {
 	job *j = xcalloc(1, sizeof *j);
 	if (!j)
@@ -237,12 +192,14 @@ static job *item_job(ingest *g, const uint8_t *name, size_t nl, const digest_res
 }
 
 /* On a worker: classify, then encode and sign the record. */
-static int job_work(void *p, void *ctx)
+int job_work(void *p, void *ctx)
 {
 	job *j = p;
 	custos_record *r = &j->rec;
 	uint8_t sig[64];
 	int rc = 0;
+	if (j->ready)
+		return 0;
 	if (j->prefix) {
 		rc = classify_buffer(ctx, j->prefix, j->prefix_len, &r->mime, &r->description);
 		if (rc == 0)
@@ -257,6 +214,20 @@ static int job_work(void *p, void *ctx)
 	if (rc == 0)
 		rc = sigfile_encode(&j->sb, custos_key_public(j->key)->id, sig);
 	return rc;
+}
+
+int submit_ready(ingest *g, job *j, uint8_t id[CUSTOS_ITEM_ID_LEN])
+{
+	int rc = g->cls ? 0 : classify_open(&g->cls);
+	if (rc == 0)
+		rc = job_work(j, g->cls);
+	if (rc < 0) {
+		job_free(j);
+		return rc;
+	}
+	j->ready = true;
+	memcpy(id, j->id, CUSTOS_ITEM_ID_LEN);
+	return pool_submit(g->workers, j, false);
 }
 
 static void *worker_ctx_new(void)
@@ -335,10 +306,18 @@ static int finish_item(ingest *g, job *j)
 	else
 		g->prog.duplicates++;
 	g->prog.bytes += r->size;
+	if (r->is_member)
+		tally_add(&g->members, r->outcome);
 	if (g->o->on_outcome) {
 		custos_outcome o = {.path = r->path.p, .path_len = r->path.n,
 				    .kind = j->outcome == OUTCOME_STORED ? CUSTOS_STORED : CUSTOS_DUPLICATE,
 				    .item_hex = hex, .sha256 = r->sha256, .size = r->size};
+		if (r->is_member) {
+			o.path = j->display.p;
+			o.path_len = j->display.n;
+			o.container_hex = j->container_hex;
+			o.member_outcome = r->outcome;
+		}
 		g->o->on_outcome(&o, g->o->ud);
 	}
 	return 0;
@@ -363,7 +342,7 @@ static bool object_held(ingest *g, const uint8_t sha[32])
 }
 
 /* Small object, fully in memory. */
-static int store_small(ingest *g, const uint8_t *p, size_t n, const uint8_t sha[32], int *outcome)
+int store_small(ingest *g, const uint8_t *p, size_t n, const uint8_t sha[32], int *outcome)
 {
 	if (object_held(g, sha)) {
 		*outcome = OUTCOME_DUPLICATE;
@@ -470,21 +449,46 @@ static int read_large(ingest *g, int fd, const struct stat *st, file_read *fr, s
 	return rc;
 }
 
+int attach_prefix(job *j, const uint8_t *p, size_t n)
+{
+	if (n > CLASSIFY_PREFIX)
+		n = CLASSIFY_PREFIX;
+	if (!(j->prefix = malloc(n + 1)))
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	memcpy(j->prefix, p, n);
+	j->prefix_len = n;
+	return 0;
+}
+
 static int submit_file(ingest *g, const uint8_t *name, size_t nl, const struct stat *st,
 		       const file_read *fr)
 {
 	job *j = item_job(g, name, nl, &fr->dr, st, fr->outcome);
-	if (!j)
-		return CUSTOS_ERROR;
-	size_t n = fr->prefix_len < CLASSIFY_PREFIX ? fr->prefix_len : CLASSIFY_PREFIX;
-	j->prefix = malloc(n + 1);
-	if (!j->prefix) {
+	if (!j || attach_prefix(j, fr->prefix, fr->prefix_len) < 0) {
 		job_free(j);
-		return custos_error_set(CUSTOS_ERROR, "out of memory");
+		return CUSTOS_ERROR;
 	}
-	memcpy(j->prefix, fr->prefix, n);
-	j->prefix_len = n;
 	return pool_submit(g->workers, j, true);
+}
+
+/* A file that looks like a container: its record now (members name it), then its members. */
+static int ingest_container(ingest *g, const uint8_t *name, size_t nl, const struct stat *st,
+			    const file_read *fr, bool in_memory)
+{
+	job *j = item_job(g, name, nl, &fr->dr, st, fr->outcome);
+	if (!j || attach_prefix(j, fr->prefix, fr->prefix_len) < 0) {
+		job_free(j);
+		return CUSTOS_ERROR;
+	}
+	job c = {0}; /* what the members need of it: the pool owns j once submitted */
+	memcpy(c.rec.sha256, fr->dr.sha256, 32);
+	c.rec.size = fr->dr.bytes;
+	int rc = submit_ready(g, j, c.id);
+	if (rc < 0)
+		return rc;
+	g->tree_base = fr->dr.bytes;
+	g->tree_used = 0;
+	return unpack_input(g, &c, in_memory ? g->io : NULL);
 }
 
 static int ingest_regular(ingest *g, int dirfd, const char *name, const struct stat *lst,
@@ -526,7 +530,9 @@ static int ingest_regular(ingest *g, int dirfd, const char *name, const struct s
 		lo = NULL;
 		fr.outcome = existed ? OUTCOME_DUPLICATE : OUTCOME_STORED;
 	}
-	if (rc == 0)
+	if (rc == 0 && !g->o->archives.opaque && unpack_looks_like_container(fr.prefix, fr.prefix_len))
+		rc = ingest_container(g, base, bl, &st, &fr, small);
+	else if (rc == 0)
 		rc = submit_file(g, base, bl, &st, &fr);
 done:
 	store_large_abort(lo);
@@ -798,6 +804,7 @@ static void ingest_free(ingest *g)
 	free(g->io);
 	free(g->prefix);
 	buf_free(&g->path);
+	classify_close(g->cls);
 }
 
 int custos_ingest(custos_vault *v, const custos_key *key, const char *const *paths, size_t n,
@@ -842,6 +849,8 @@ int custos_ingest(custos_vault *v, const custos_key *key, const char *const *pat
 	out->duplicates = g.prog.duplicates;
 	out->refused = g.prog.refused;
 	out->bytes = g.prog.bytes;
+	out->members = g.members;
+	out->containers = g.containers;
 	ingest_free(&g);
 	return rc;
 }

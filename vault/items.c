@@ -150,6 +150,80 @@ int custos_item_find(custos_item **out, custos_vault *v, const char *spec, int f
 	return vault_load_item(v, it->id, it->seq, out);
 }
 
+/* ------------------------------------------------------------ containers */
+
+void custos_container_info_clear(custos_container_info *ci)
+{
+	free(ci->format.p);
+	free(ci->detail.p);
+	memset(ci, 0, sizeof *ci);
+}
+
+typedef struct members_state {
+	custos_vault *v;
+	const uint8_t *commit;
+	const uint8_t *id;
+	custos_item_fn fn;
+	void *ud;
+} members_state;
+
+static int member_record(const event *ev, size_t i, const uint8_t *rec, size_t rn,
+			 const uint8_t *sig, size_t sn, void *ud)
+{
+	members_state *s = ud;
+	custos_item *it = NULL;
+	int rc = item_from_bytes(s->v, s->commit, rec, rn, sig, sn,
+				 outcome_name(ev->items[i].outcome), &it);
+	if (rc == 0 && it->rec.is_member && memcmp(it->rec.container, s->id, CUSTOS_ITEM_ID_LEN) == 0)
+		rc = s->fn(it, s->ud);
+	custos_item_free(it);
+	return rc;
+}
+
+static int copy_field(custos_bytes *dst, const custos_bytes *src)
+{
+	dst->p = malloc(src->n + 1);
+	if (!dst->p)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	memcpy(dst->p, src->p, src->n);
+	dst->p[src->n] = '\0';
+	dst->n = src->n;
+	return 0;
+}
+
+int custos_container_members(custos_vault *v, const custos_item *container,
+			     custos_container_info *ci, custos_item_fn fn, void *ud)
+{
+	memset(ci, 0, sizeof *ci);
+	index_event ie;
+	event ev;
+	custody_commit cc;
+	int rc = index_event_get(v->index, container->rec.seq, &ie);
+	if (rc == 0)
+		rc = vault_read_event(v, ie.commit, &ev, &cc);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < ev.n_containers; i++) {
+		const event_container *k = &ev.containers[i];
+		if (memcmp(k->id, container->id, CUSTOS_ITEM_ID_LEN) != 0)
+			continue;
+		ci->opened = 1;
+		memcpy(ci->result, k->result, sizeof ci->result);
+		ci->members = k->members;
+		ci->consumed = k->consumed;
+		if ((rc = copy_field(&ci->format, &k->format)) == 0)
+			rc = copy_field(&ci->detail, &k->detail);
+	}
+	members_state s = {v, ie.commit, container->id, fn, ud};
+	if (rc == 0 && ci->opened && fn)
+		rc = vault_event_records(v, ie.commit, &ev, member_record, &s);
+	event_clear(&ev);
+	custody_commit_clear(&cc);
+	if (rc < 0)
+		custos_container_info_clear(ci);
+	return rc;
+}
+
 /* ------------------------------------------------------------ listing */
 
 int vault_event_records(custos_vault *v, const uint8_t commit[20], const event *ev,

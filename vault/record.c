@@ -213,7 +213,25 @@ static void put_time_line(buf *b, const char *label, int64_t t)
 
 /* ------------------------------------------------------------ item records */
 
-static const char *const kind_names[] = {"file", "symlink"};
+static const char *const kind_names[CUSTOS_KIND_COUNT] = {
+	"file", "symlink", "hardlink", "directory", "chardev", "blockdev", "fifo", "socket", "other"};
+
+const char *custos_kind_name(int kind)
+{
+	return kind >= 0 && kind < CUSTOS_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+/* Outcome and result tokens: lower-case letters, digits, '-' and ':' (FS §4.1, §5.2). */
+static bool token_ok(const char *v, size_t vl)
+{
+	if (vl == 0 || vl >= 32)
+		return false;
+	for (size_t i = 0; i < vl; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-' ||
+		      v[i] == ':'))
+			return false;
+	return true;
+}
 
 int record_encode(buf *b, const custos_record *r)
 {
@@ -221,17 +239,29 @@ int record_encode(buf *b, const custos_record *r)
 	buf_printf(b, "vault %s\n", r->vault);
 	buf_printf(b, "seq %llu\n", (unsigned long long)r->seq);
 	buf_printf(b, "n %llu\n", (unsigned long long)r->n);
-	buf_printf(b, "kind %s\n", kind_names[r->kind == CUSTOS_KIND_SYMLINK]);
+	if (r->kind < 0 || r->kind >= CUSTOS_KIND_COUNT || (!r->is_member && r->kind > CUSTOS_KIND_SYMLINK))
+		return custos_error_set(CUSTOS_EINVALID, "item record: kind not allowed");
+	buf_printf(b, "kind %s\n", kind_names[r->kind]);
 	put_hex_line(b, "sha256", r->sha256, 32);
 	buf_printf(b, "size %llu\n", (unsigned long long)r->size);
 	put_esc_line(b, "name", r->name.p, r->name.n);
 	put_esc_line(b, "path", r->path.p, r->path.n);
+	if (r->is_member) {
+		put_hex_line(b, "container", r->container, CUSTOS_ITEM_ID_LEN);
+		buf_printf(b, "member %llu\n", (unsigned long long)r->member);
+	}
 	if (r->source.n)
 		put_esc_line(b, "source", r->source.p, r->source.n);
-	if (r->kind == CUSTOS_KIND_SYMLINK)
+	if (custos_kind_has_target(r->kind))
 		put_esc_line(b, "target", r->target.p, r->target.n);
 	if (r->has_mtime)
 		buf_printf(b, "mtime %lld\n", (long long)r->mtime);
+	if (r->is_member) {
+		if (r->mode > 07777 || !token_ok(r->outcome, strlen(r->outcome)))
+			return custos_error_set(CUSTOS_EINVALID, "item record: bad mode or outcome");
+		buf_printf(b, "mode %04o\n", (unsigned)r->mode);
+		buf_printf(b, "outcome %s\n", r->outcome);
+	}
 	put_esc_line(b, "mime", (const uint8_t *)r->mime, strlen(r->mime));
 	put_esc_line(b, "description", (const uint8_t *)r->description, strlen(r->description));
 	if (r->ext_mismatch)
@@ -265,12 +295,37 @@ static int parse_kind(cursor *c, int *kind)
 	int rc = expect(c, "kind", &v, &vl);
 	if (rc < 0)
 		return rc;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < CUSTOS_KIND_COUNT; i++)
 		if (vl == strlen(kind_names[i]) && memcmp(v, kind_names[i], vl) == 0) {
 			*kind = i;
 			return 0;
 		}
 	return CUSTOS_CORRUPT("item record: unknown kind '%.*s'", (int)(vl > 20 ? 20 : vl), v);
+}
+
+static int parse_member_fields(custos_record *r, cursor *c)
+{
+	const char *v;
+	size_t vl;
+	int rc = expect(c, "mode", &v, &vl);
+	if (rc < 0)
+		return rc;
+	unsigned mode = 0;
+	if (vl != 4)
+		return CUSTOS_CORRUPT("item record: bad mode");
+	for (size_t i = 0; i < 4; i++) {
+		if (v[i] < '0' || v[i] > '7')
+			return CUSTOS_CORRUPT("item record: bad mode");
+		mode = mode * 8 + (unsigned)(v[i] - '0');
+	}
+	r->mode = mode;
+	if ((rc = expect(c, "outcome", &v, &vl)) < 0)
+		return rc;
+	if (!token_ok(v, vl))
+		return CUSTOS_CORRUPT("item record: bad outcome");
+	memcpy(r->outcome, v, vl);
+	r->outcome[vl] = '\0';
+	return 0;
 }
 
 static int parse_record_fields(custos_record *r, cursor *c)
@@ -288,9 +343,15 @@ static int parse_record_fields(custos_record *r, cursor *c)
 	    (rc = expect_u64(c, "size", &r->size)) < 0 || (rc = expect_esc(c, "name", &r->name)) < 0 ||
 	    (rc = expect_esc(c, "path", &r->path)) < 0)
 		return rc;
+	if (peek_is(c, "container")) {
+		r->is_member = 1;
+		if ((rc = expect_hex(c, "container", r->container, CUSTOS_ITEM_ID_LEN)) < 0 ||
+		    (rc = expect_u64(c, "member", &r->member)) < 0)
+			return rc;
+	}
 	if (peek_is(c, "source") && (rc = expect_esc(c, "source", &r->source)) < 0)
 		return rc;
-	if (r->kind == CUSTOS_KIND_SYMLINK && (rc = expect_esc(c, "target", &r->target)) < 0)
+	if (custos_kind_has_target(r->kind) && (rc = expect_esc(c, "target", &r->target)) < 0)
 		return rc;
 	if (peek_is(c, "mtime")) {
 		if ((rc = expect(c, "mtime", &v, &vl)) < 0)
@@ -299,6 +360,8 @@ static int parse_record_fields(custos_record *r, cursor *c)
 			return CUSTOS_CORRUPT("item record: bad mtime");
 		r->has_mtime = 1;
 	}
+	if (r->is_member && (rc = parse_member_fields(r, c)) < 0)
+		return rc;
 	if ((rc = expect_esc_str(c, "mime", &r->mime)) < 0 ||
 	    (rc = expect_esc_str(c, "description", &r->description)) < 0)
 		return rc;
@@ -324,7 +387,9 @@ static int require_canonical(const custos_record *r, const uint8_t *p, size_t n)
 	buf b;
 	buf_init(&b, RECORD_MAX + 1);
 	int rc = record_encode(&b, r);
-	if (rc == 0 && (b.n != n || memcmp(b.p, p, n) != 0))
+	if (rc == CUSTOS_EINVALID) /* values the encoder refuses: e.g. a member kind on a file */
+		rc = CUSTOS_CORRUPT("item record: a value out of range (kind, mode or outcome)");
+	else if (rc == 0 && (b.n != n || memcmp(b.p, p, n) != 0))
 		rc = CUSTOS_CORRUPT("item record is not in canonical form");
 	buf_free(&b);
 	return rc;
@@ -371,6 +436,21 @@ static int encode_tree_fields(buf *b, const event *e)
 	return buf_check(b);
 }
 
+static int encode_container_line(buf *b, const event_container *k)
+{
+	char hex[33];
+	if (!token_ok(k->result, strlen(k->result)))
+		return -1;
+	custos_hex(hex, k->id, CUSTOS_ITEM_ID_LEN);
+	buf_printf(b, "container %s %s %llu %llu ", hex, k->result, (unsigned long long)k->members,
+		   (unsigned long long)k->consumed);
+	esc_encode(b, k->format.p, k->format.n);
+	buf_putc(b, ' ');
+	esc_encode(b, k->detail.p, k->detail.n);
+	buf_putc(b, '\n');
+	return 0;
+}
+
 int event_encode(buf *b, const event *e)
 {
 	buf_puts(b, "custos-event 1\n");
@@ -402,6 +482,9 @@ int event_encode(buf *b, const event *e)
 		custos_hex(hex, e->items[i].id, CUSTOS_ITEM_ID_LEN);
 		buf_printf(b, "item %s %s\n", hex, outcome_names[e->items[i].outcome]);
 	}
+	for (size_t i = 0; i < e->n_containers; i++)
+		if (encode_container_line(b, &e->containers[i]) < 0)
+			return custos_error_set(CUSTOS_EINVALID, "event: bad container result");
 	for (size_t i = 0; i < e->n_refused; i++)
 		buf_printf(b, "refused %s %s\n", e->refused[i].reason, e->refused[i].path_esc);
 	return buf_check(b);
@@ -416,6 +499,11 @@ void event_clear(event *e)
 		free(e->inputs[i]);
 	free(e->inputs);
 	free(e->items);
+	for (size_t i = 0; i < e->n_containers; i++) {
+		free(e->containers[i].format.p);
+		free(e->containers[i].detail.p);
+	}
+	free(e->containers);
 	for (size_t i = 0; i < e->n_refused; i++)
 		free(e->refused[i].path_esc);
 	free(e->refused);
@@ -493,6 +581,31 @@ static int parse_refused_line(event_refusal *r, const char *v, size_t vl)
 	return r->path_esc ? 0 : CUSTOS_ERROR;
 }
 
+/* "<id> <result> <members> <consumed> <esc format> <esc detail>" */
+static int parse_container_line(event_container *k, const char *v, size_t vl)
+{
+	const char *f[6];
+	size_t fl[6], n = 0;
+	const char *start = v, *end = v + vl;
+	for (const char *p = v; n < 6; p++) {
+		if (p == end || *p == ' ') {
+			f[n] = start;
+			fl[n++] = (size_t)(p - start);
+			start = p + 1;
+			if (p == end)
+				break;
+		}
+	}
+	if (n != 6 || f[5] + fl[5] != end || fl[0] != 32 ||
+	    hex_decode(k->id, CUSTOS_ITEM_ID_LEN, f[0], 32) < 0 || !token_ok(f[1], fl[1]) ||
+	    u64_parse(&k->members, f[2], fl[2]) < 0 || u64_parse(&k->consumed, f[3], fl[3]) < 0)
+		return CUSTOS_CORRUPT("event: bad container line");
+	memcpy(k->result, f[1], fl[1]);
+	k->result[fl[1]] = '\0';
+	int rc = esc_decode(&k->format, f[4], fl[4]);
+	return rc < 0 ? rc : esc_decode(&k->detail, f[5], fl[5]);
+}
+
 static int parse_ingest_fields(event *e, cursor *c)
 {
 	const char *v;
@@ -523,6 +636,17 @@ static int parse_ingest_fields(event *e, cursor *c)
 		expect(c, "item", &v, &vl);
 		if ((rc = parse_item_line(&e->items[e->n_items], v, vl)) < 0)
 			return rc;
+	}
+	size_t nc = count_lines(c, "container");
+	e->containers = xcalloc(nc, sizeof *e->containers);
+	if (!e->containers)
+		return CUSTOS_ERROR;
+	for (; e->n_containers < nc; e->n_containers++) {
+		expect(c, "container", &v, &vl);
+		if ((rc = parse_container_line(&e->containers[e->n_containers], v, vl)) < 0) {
+			e->n_containers++; /* so event_clear frees what it holds */
+			return rc;
+		}
 	}
 	size_t nr = count_lines(c, "refused");
 	e->refused = xcalloc(nr, sizeof *e->refused);

@@ -34,6 +34,16 @@ typedef struct event_refusal {
 	char *path_esc; /* as written: escaped */
 } event_refusal;
 
+/* One container opened (or not, past the depth limit) during an ingest (FS §5.2). */
+typedef struct event_container {
+	uint8_t id[CUSTOS_ITEM_ID_LEN]; /* the container's item */
+	char result[32];                /* "complete", "corrupt", "limit:depth", ... */
+	uint64_t members;               /* members read (each an item of this event) */
+	uint64_t consumed;              /* bytes of the container read when it ended */
+	custos_bytes format;            /* libarchive's name for the format, may be empty */
+	custos_bytes detail;            /* why it ended early, human text, may be empty */
+} event_container;
+
 typedef struct event {
 	char vault[2 * CUSTOS_VAULT_ID_LEN + 1];
 	uint64_t seq;
@@ -50,6 +60,8 @@ typedef struct event {
 	size_t n_inputs;
 	event_item *items;
 	size_t n_items;
+	event_container *containers;
+	size_t n_containers;
 	event_refusal *refused;
 	size_t n_refused;
 	/* checkpoint, cosignature (FS §9.4): the tree size and root they concern */

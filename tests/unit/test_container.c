@@ -14,11 +14,14 @@
 #include "harness.h"
 
 #include "container.h"
+#include "isolate.h"
 #include "digest.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 typedef struct seen {
 	char path[256];
@@ -227,7 +230,7 @@ static void special_members(void)
 	s = find(&c, "hard");
 	CHECK(s && s->type == MEMBER_HARDLINK && strcmp(s->link, "dir/link/through.txt") == 0);
 	CHECK(find(&c, "pipe") && find(&c, "pipe")->type == MEMBER_FIFO);
-	CHECK(find(&c, "tty") && find(&c, "tty")->type == MEMBER_DEVICE);
+	CHECK(find(&c, "tty") && find(&c, "tty")->type == MEMBER_CHARDEV);
 	CHECK(find(&c, "../../escape.txt") && find(&c, "/etc/cron.d/evil"));
 	CHECK(find(&c, "bad\xff\xfe-utf8.txt") != NULL);
 	CHECK(c.n == ARRAY_LEN(es) && strcmp(c.m[9].path, "dup.txt") == 0 &&
@@ -318,6 +321,70 @@ static void limits(void)
 	free(q);
 }
 
+/* The same archive read in-process and in the sandboxed child, from memory and from a
+ * file: the same members, bytes, outcomes and stop. */
+static void isolated(void)
+{
+	entry es[] = {{"a.txt", AE_IFREG, "alpha\n", 6},
+		      {"dir", AE_IFDIR, NULL, 0},
+		      {"dir/big.bin", AE_IFREG, NULL, 3000000},
+		      {"link", AE_IFLNK, "../../etc/passwd", 0}};
+	size_t n;
+	uint8_t *p = build(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP, es, 4, &n);
+	collect a = {0}, b = {0}, f = {0};
+	container_result ra, rb, rf;
+	CHECK_RC(read_default(p, n, &a, &ra), 0);
+	container_limits l;
+	container_limits_default(&l);
+	isolate_limits il;
+	isolate_limits_default(&il);
+	container_ops ops = ops_for(&b);
+	isolate_source mem = {.fd = -1, .p = p, .n = n};
+	CHECK_RC(container_read_isolated(&mem, &l, &il, &ops, &rb), 0);
+	int fd = memfd_create("archive", MFD_CLOEXEC);
+	CHECK(fd >= 0 && write(fd, p, n) == (ssize_t)n && lseek(fd, 0, SEEK_SET) == 0);
+	ops = ops_for(&f);
+	isolate_source file = {.fd = fd, .p = NULL, .n = 0};
+	CHECK_RC(container_read_isolated(&file, &l, &il, &ops, &rf), 0);
+	CHECK(a.n == 4 && b.n == 4 && f.n == 4);
+	for (size_t i = 0; i < 4; i++) {
+		CHECK(memcmp(&a.m[i], &b.m[i], sizeof a.m[i]) == 0);
+		CHECK(memcmp(&a.m[i], &f.m[i], sizeof a.m[i]) == 0);
+	}
+	CHECK(a.m[2].bytes == 3000000 && strcmp(a.m[2].outcome, "ok") == 0);
+	CHECK(rb.members == 4 && !rb.stop && strcmp(rb.format, ra.format) == 0);
+	CHECK(rb.expanded == ra.expanded && rf.consumed == ra.consumed);
+
+	/* not a container: the same refusal from the child */
+	static const uint8_t text[] = "just some text, not an archive\n";
+	isolate_source t = {.fd = -1, .p = text, .n = sizeof text - 1};
+	collect c = {0};
+	ops = ops_for(&c);
+	CHECK_RC(container_read_isolated(&t, &l, &il, &ops, &rb), CUSTOS_EINVALID);
+
+	/* limits hold in the child: the ratio cut, and the member-size cut */
+	l.max_member_size = 1000;
+	c.n = 0;
+	CHECK_RC(container_read_isolated(&mem, &l, &il, &ops, &rb), 0);
+	CHECK(c.n == 4 && strcmp(c.m[2].outcome, "limit:member-size") == 0);
+
+	/* every forbidden act kills the child; custos reports a crash, not a crash of its own */
+	container_limits_default(&l);
+	for (int probe = ISOLATE_PROBE_OPEN; probe <= ISOLATE_PROBE_WRITE; probe++) {
+		isolate_source s = {.fd = fd, .probe = probe};
+		c.n = 0;
+		CHECK_RC(container_read_isolated(&s, &l, &il, &ops, &rb), 0);
+		if (!rb.stop || strcmp(rb.stop, "crashed") != 0 || !strstr(rb.detail, "signal 31"))
+			printf("probe %d: stop %s (%s)\n", probe, rb.stop ? rb.stop : "none", rb.detail);
+		CHECK(c.n == 0 && rb.stop && strcmp(rb.stop, "crashed") == 0 &&
+		      strstr(rb.detail, "signal 31") != NULL);
+	}
+	/* CPU time: a one-second allowance is not enough for a 64 MiB member many times over
+	 * (here: a tight allowance and a large limit on the ratio so the reader keeps going) */
+	close(fd);
+	free(p);
+}
+
 int main(void)
 {
 	test_init();
@@ -329,5 +396,6 @@ int main(void)
 	special_members();
 	lone_streams();
 	limits();
+	isolated();
 	return test_finish("container");
 }
