@@ -288,7 +288,16 @@ static void check_stored_tree(checker *c)
 		fclose(c->stored_tree);
 }
 
-static void check_record(checker *c, const event *ev, size_t i, custody_items *tree)
+/* What the member checks need of each record of an event. */
+typedef struct member_ref {
+	uint8_t id[16];
+	bool is_member, parsed;
+	uint8_t container[16];
+	uint64_t member;
+} member_ref;
+
+static void check_record(checker *c, const event *ev, size_t i, custody_items *tree,
+			 member_ref *mr)
 {
 	char hex[33], where[128];
 	uint8_t *rec = NULL, *sig = NULL, id[16], keyid[8], s[64];
@@ -320,10 +329,91 @@ static void check_record(checker *c, const event *ev, size_t i, custody_items *t
 			"the record's vault, event, position, custodian or time disagree with its event");
 	check_object(c, &r, where);
 	check_indexed(c, &r, ev->items[i].id, where);
+	mr->parsed = true;
+	mr->is_member = r.is_member;
+	memcpy(mr->container, r.container, 16);
+	mr->member = r.member;
 	record_clear(&r);
 done:
 	free(rec);
 	free(sig);
+}
+
+/* ------------------------------------------------------------ members of containers */
+
+typedef struct by_id {
+	uint8_t id[16];
+	size_t i;
+} by_id;
+
+static int by_id_cmp(const void *a, const void *b)
+{
+	return memcmp(((const by_id *)a)->id, ((const by_id *)b)->id, 16);
+}
+
+/* The position of the item with this id in the event, or SIZE_MAX. */
+static size_t find_by_id(const by_id *ix, size_t n, const uint8_t id[16])
+{
+	by_id key;
+	memcpy(key.id, id, 16);
+	const by_id *hit = bsearch(&key, ix, n, sizeof *ix, by_id_cmp);
+	return hit ? hit->i : SIZE_MAX;
+}
+
+/* FS §4.1, §5.2: each member names an earlier item of its event as its container, members
+ * of one container are numbered 0, 1, ... in item order, and each container has exactly
+ * one `container` line whose count is the number of its members. */
+static void check_members(checker *c, const event *ev, const member_ref *mr, const char *where)
+{
+	size_t n = ev->n_items;
+	by_id *ix = xcalloc(n + 1, sizeof *ix);
+	uint64_t *next = xcalloc(n + 1, sizeof *next);
+	uint8_t *lines = xcalloc(n + 1, 1);
+	if (!ix || !next || !lines)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(ix[i].id, mr[i].id, 16);
+		ix[i].i = i;
+	}
+	qsort(ix, n, sizeof *ix, by_id_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (!mr[i].parsed || !mr[i].is_member)
+			continue;
+		char hex[33];
+		custos_hex(hex, mr[i].id, 16);
+		size_t k = find_by_id(ix, n, mr[i].container);
+		if (k == SIZE_MAX || k >= i)
+			problem(c, "bad-member", where,
+				"member %s names a container that is not an earlier item of its event", hex);
+		else if (mr[i].member != next[k]++)
+			problem(c, "bad-member", where, "member %s is at position %llu of its container, "
+				"%llu was expected", hex, (unsigned long long)mr[i].member,
+				(unsigned long long)(next[k] - 1));
+	}
+	for (size_t j = 0; j < ev->n_containers; j++) {
+		const event_container *ec = &ev->containers[j];
+		char hex[33];
+		custos_hex(hex, ec->id, 16);
+		size_t k = find_by_id(ix, n, ec->id);
+		if (k == SIZE_MAX)
+			problem(c, "bad-member", where, "a container line names %s, not an item of the event", hex);
+		else if (lines[k]++)
+			problem(c, "bad-member", where, "two container lines for %s", hex);
+		else if (ec->members != next[k])
+			problem(c, "bad-member", where, "the container line of %s counts %llu members, "
+				"%llu records name it", hex, (unsigned long long)ec->members,
+				(unsigned long long)next[k]);
+	}
+	for (size_t k = 0; k < n; k++)
+		if (next[k] && !lines[k]) {
+			char hex[33];
+			custos_hex(hex, mr[k].id, 16);
+			problem(c, "bad-member", where, "%s has members but no container line", hex);
+		}
+done:
+	free(ix);
+	free(next);
+	free(lines);
 }
 
 static void check_items(checker *c, const event *ev, const custody_commit *cc)
@@ -337,9 +427,16 @@ static void check_items(checker *c, const event *ev, const custody_commit *cc)
 	custody_items *tree = NULL;
 	if (ev->n_items && custody_items_open(&tree, c->v->log, cc->oid) < 0)
 		problem(c, "missing-record", where, "%s", custos_error_last());
-	for (size_t i = 0; i < ev->n_items; i++)
-		check_record(c, ev, i, tree);
+	member_ref *mr = xcalloc(ev->n_items + 1, sizeof *mr);
+	for (size_t i = 0; i < ev->n_items; i++) {
+		member_ref spare = {0}, *m = mr ? &mr[i] : &spare; /* no memory: skip member checks */
+		memcpy(m->id, ev->items[i].id, 16);
+		check_record(c, ev, i, tree, m);
+	}
 	custody_items_close(tree);
+	if (mr)
+		check_members(c, ev, mr, where);
+	free(mr);
 }
 
 /* ------------------------------------------------------------ one event of the chain */

@@ -74,6 +74,34 @@ static void sample_event(event *e, const custos_key *k, const uint8_t item[16])
 	e->n_refused = 1;
 }
 
+/* A member of a zip that the sample item stands in for (FS §4.1): a hostile name kept as
+ * data, its container, position, mode and outcome. */
+static void sample_member(custos_record *r, const custos_key *k, const uint8_t container[16])
+{
+	static uint8_t name[] = "a.txt";
+	static uint8_t path[] = "../evil/a.txt";
+	memset(r, 0, sizeof *r);
+	strcpy(r->vault, "00112233445566778899aabbccddeeff");
+	r->seq = 1;
+	r->n = 1;
+	r->kind = CUSTOS_KIND_FILE;
+	sha256_buf(r->sha256, "hello\n", 6);
+	r->size = 6;
+	r->name = (custos_bytes){name, sizeof name - 1};
+	r->path = (custos_bytes){path, sizeof path - 1};
+	r->is_member = 1;
+	memcpy(r->container, container, 16);
+	r->member = 0;
+	r->has_mtime = 1;
+	r->mtime = 1600000000;
+	r->mode = 0644;
+	strcpy(r->outcome, "ok");
+	r->mime = "text/plain";
+	r->description = "ASCII text";
+	r->ingested = 1795867647;
+	memcpy(r->custodian, custos_key_public(k)->id, 8);
+}
+
 /* Compare bytes with a vector file; CUSTOS_WRITE_VECTORS=1 writes it instead (for review). */
 static void golden(const char *name, const uint8_t *p, size_t n)
 {
@@ -133,6 +161,49 @@ static void golden_vectors(void)
 	CHECK_RC(event_parse(&ev, eb.p, eb.n), 0);
 	CHECK(ev.n_items == 1 && ev.n_refused == 1 && ev.n_inputs == 1 && ev.seq == 1);
 	event_clear(&ev);
+
+	/* a member record and an event with its container's line */
+	custos_record mr;
+	buf mb, ms, ab;
+	uint8_t mid[16];
+	sample_member(&mr, k, id);
+	buf_init(&mb, 0);
+	buf_init(&ms, 0);
+	buf_init(&ab, 0);
+	CHECK_RC(record_encode(&mb, &mr), 0);
+	golden("member-record.txt", mb.p, mb.n);
+	record_id(mid, mb.p, mb.n);
+	key_sign(sig, k, mb.p, mb.n);
+	sigfile_encode(&ms, custos_key_public(k)->id, sig);
+	golden("member-record.sig", ms.p, ms.n);
+	CHECK_RC(record_parse(&back, mb.p, mb.n), 0);
+	CHECK(back.is_member && back.member == 0 && back.mode == 0644 &&
+	      strcmp(back.outcome, "ok") == 0 && memcmp(back.container, id, 16) == 0);
+	record_clear(&back);
+	event_item two[2] = {{.outcome = OUTCOME_STORED}, {.outcome = OUTCOME_STORED}};
+	memcpy(two[0].id, id, 16);
+	memcpy(two[1].id, mid, 16);
+	static uint8_t fmt[] = "ZIP 2.0 (deflation)";
+	static uint8_t why[] = "after 1 members: Truncated ZIP file data";
+	event_container k1 = {.result = "corrupt", .members = 1, .consumed = 4096,
+			      .format = {fmt, sizeof fmt - 1}, .detail = {why, sizeof why - 1}};
+	memcpy(k1.id, id, 16);
+	e.items = two;
+	e.n_items = 2;
+	e.containers = &k1;
+	e.n_containers = 1;
+	e.refused = NULL;
+	e.n_refused = 0;
+	CHECK_RC(event_encode(&ab, &e), 0);
+	golden("event-ingest-archive.txt", ab.p, ab.n);
+	CHECK_RC(event_parse(&ev, ab.p, ab.n), 0);
+	CHECK(ev.n_containers == 1 && strcmp(ev.containers[0].result, "corrupt") == 0 &&
+	      ev.containers[0].members == 1 && ev.containers[0].consumed == 4096 &&
+	      ev.containers[0].detail.n == sizeof why - 1);
+	event_clear(&ev);
+	buf_free(&mb);
+	buf_free(&ms);
+	buf_free(&ab);
 
 	char *pub = NULL;
 	custos_pubkey_format(&pub, custos_key_public(k), CUSTOS_PUB_CUSTOS);
@@ -203,6 +274,72 @@ static void mutation_property(const uint8_t *p, size_t n, bool is_event)
 	free(m);
 }
 
+/* Replace `from` by `to` in the text and expect the parser to refuse it. */
+static void refuse_edit(const char *good, const char *from, const char *to, bool is_event)
+{
+	const char *at = strstr(good, from);
+	CHECK(at != NULL);
+	if (!at)
+		return;
+	buf b;
+	buf_init(&b, 0);
+	buf_put(&b, good, (size_t)(at - good));
+	buf_puts(&b, to);
+	buf_puts(&b, at + strlen(from));
+	if (is_event) {
+		event e;
+		CHECK_RC(event_parse(&e, b.p, b.n), CUSTOS_EINTEGRITY);
+	} else {
+		custos_record r;
+		CHECK_RC(record_parse(&r, b.p, b.n), CUSTOS_EINTEGRITY);
+	}
+	buf_free(&b);
+}
+
+static void member_rejects(void)
+{
+	size_t n;
+	char *path = test_spec_path("vectors/member-record.txt");
+	char *good = (char *)test_read(path, &n);
+	free(path);
+	mutation_property((uint8_t *)good, n, false);
+	static const char *const edits[][2] = {
+		{"mode 0644\n", "mode 644\n"},        /* not four digits */
+		{"mode 0644\n", "mode 0648\n"},       /* not octal */
+		{"mode 0644\n", "mode 10644\n"},      /* beyond 07777 */
+		{"outcome ok\n", "outcome OK\n"},     /* not a token */
+		{"outcome ok\n", "outcome \n"},       /* empty */
+		{"outcome ok\n", ""},                 /* a member without an outcome */
+		{"member 0\n", ""},                   /* a container without a position */
+		{"member 0\n", "member 00\n"},       /* leading zero */
+		{"kind file\n", "kind symlink\n"},    /* a link without a target */
+	};
+	for (size_t i = 0; i < ARRAY_LEN(edits); i++)
+		refuse_edit(good, edits[i][0], edits[i][1], false);
+	/* a file's record may not use a member's kind, nor a member's fields */
+	path = test_spec_path("vectors/item-record.txt");
+	char *file = (char *)test_read(path, &n);
+	free(path);
+	refuse_edit(file, "kind file\n", "kind directory\n", false);
+	refuse_edit(file, "mtime 1700000000\n", "mtime 1700000000\nmode 0644\noutcome ok\n", false);
+	free(file);
+	free(good);
+
+	path = test_spec_path("vectors/event-ingest-archive.txt");
+	char *ev = (char *)test_read(path, &n);
+	free(path);
+	mutation_property((uint8_t *)ev, n, true);
+	static const char *const ev_edits[][2] = {
+		{" corrupt 1 4096 ", " Corrupt 1 4096 "},  /* not a token */
+		{" corrupt 1 4096 ", " corrupt 01 4096 "}, /* leading zero */
+		{" corrupt 1 4096 ", " corrupt 1 4096  "}, /* an extra field */
+		{"ZIP%202.0", "ZIP 2.0"},                  /* raw space */
+	};
+	for (size_t i = 0; i < ARRAY_LEN(ev_edits); i++)
+		refuse_edit(ev, ev_edits[i][0], ev_edits[i][1], true);
+	free(ev);
+}
+
 static void rejects(void)
 {
 	size_t n;
@@ -270,6 +407,7 @@ static void rejects(void)
 	free(path);
 	mutation_property((uint8_t *)ev, n, true);
 	free(ev);
+	member_rejects();
 }
 
 static void signature_files(void)
