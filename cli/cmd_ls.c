@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <string.h>
 
 typedef struct ls_state {
 	bool json;
@@ -23,7 +24,14 @@ static int print_one(const custos_item *it, void *ud)
 	custos_hex(sha, it->rec.sha256, 32);
 	printf("%s %.16s %12llu %-28s ", it->id_hex, sha, (unsigned long long)it->rec.size,
 	       it->rec.mime);
+	if (it->rec.is_member) { /* "<container>!/<member path>", as ingest prints it */
+		char c[33];
+		custos_hex(c, it->rec.container, CUSTOS_ITEM_ID_LEN);
+		printf("%.12s!/", c);
+	}
 	print_bytes(stdout, it->rec.path.p, it->rec.path.n);
+	if (it->rec.is_member && strcmp(it->rec.outcome, "ok") != 0)
+		printf("  [%s]", it->rec.outcome);
 	fputs(it->sig_ok ? "\n" : "  [BAD SIGNATURE]\n", stdout);
 	return 0;
 }

@@ -40,29 +40,52 @@ const command commands[] = {
 	 "Creates a vault in DIR (new or empty): the VAULT marker, the object store, the\n"
 	 "custody log (a bare git repository, DIR/custody.git) whose first signed event records\n"
 	 "the vault and its custodian key, and the derived index.\n\n" GLOBAL_OPTS EXIT_CODES},
-	{"ingest", cmd_ingest, "take files and directory trees into the vault",
-	 "usage: custos ingest [--source NAME] [--note TEXT] [--also-hash LIST] [--json] [-q] PATH...\n\n"
+	{"ingest", cmd_ingest, "take files, directory trees and archives into the vault",
+	 "usage: custos ingest [--source NAME] [--note TEXT] [--also-hash LIST] [--json] [-q]\n"
+	 "                     [--opaque] [--max-depth N] [--max-members N] [--max-ratio N]\n"
+	 "                     [--max-member-size SIZE] [--max-expanded SIZE]\n"
+	 "                     [--archive-passphrase-file FILE] PATH...\n\n"
 	 "Stores every regular file under each PATH by its SHA-256, writes a signed item record\n"
 	 "for it, and records the whole command as one signed custody event (one git commit).\n"
 	 "Symlinks are recorded as links, never followed. Devices, sockets and fifos are refused\n"
 	 "with a reason; so is a file that changes while it is read. Every input ends with an\n"
 	 "outcome: stored, duplicate (bytes already held: new record, existing object) or\n"
 	 "refused.\n\n"
+	 "Archives (zip, 7z, tar, cpio, iso9660, rar, rar5, and lone gzip, bzip2, xz, lzma,\n"
+	 "zstd, lz4 and compress streams, recognised by content) are stored whole and then read\n"
+	 "in a sandboxed process: every member becomes an item whose record names its container,\n"
+	 "member path (as bytes), mtime, mode and outcome (ok, encrypted, corrupt, limit:...).\n"
+	 "Nothing is extracted to disk; names such as ../x or /etc/x are kept as data. Nested\n"
+	 "archives are opened in turn. Output shows a member as CONTAINER-PATH!/MEMBER-PATH.\n\n"
 	 "  --source NAME     who or where the files came from (recorded in every record)\n"
 	 "  --note TEXT       a note recorded in the custody event\n"
 	 "  --also-hash LIST  extra digests in the same pass: md5,sha1,sha512,blake2b\n"
 	 "  --json            one JSON object per outcome, then a summary object\n"
-	 "  -q, --quiet       only the summary\n\n"
-	 "Exit status 1 when some input was refused (all outcomes are still recorded).\n\n" GLOBAL_OPTS
+	 "  -q, --quiet       only refusals and the summary\n"
+	 "  --opaque          store archives whole without opening them\n"
+	 "  --max-depth N     open nested archives to depth N (default 8; an input is depth 1)\n"
+	 "  --max-members N   members per archive (default 1000000)\n"
+	 "  --max-ratio N     bytes decoded per byte of input (default 1000)\n"
+	 "  --max-member-size SIZE   bytes decoded per member (default 64G)\n"
+	 "  --max-expanded SIZE      bytes decoded from one input, nested included (default 256G)\n"
+	 "  --archive-passphrase-file FILE\n"
+	 "                    passwords for encrypted zip and 7z members, one per line, tried in\n"
+	 "                    order (the global --passphrase-file is the custodian key's)\n"
+	 "SIZE is a number of bytes with an optional K, M, G or T suffix (powers of 1024).\n\n"
+	 "Exit status 1 when some input was refused, some member was not read whole, or some\n"
+	 "archive was not read to its end (all outcomes are still recorded).\n\n" GLOBAL_OPTS
 		 EXIT_CODES},
 	{"ls", cmd_ls, "list the items in the vault",
 	 "usage: custos ls [--json]\n\nEvery item in log order: id, SHA-256, size, type, path.\n"
 	 "--json prints one object per line with id, sha256, size, name, path, mime and more.\n\n" GLOBAL_OPTS
 		 EXIT_CODES},
-	{"show", cmd_show, "show an item's record",
+	{"show", cmd_show, "show an item's record (and an archive's members)",
 	 "usage: custos show ITEM [--json]\n\n"
 	 "ITEM is an item id, a unique item id prefix, or a unique SHA-256 prefix of at least\n"
-	 "8 hex digits.\n\n" GLOBAL_OPTS EXIT_CODES},
+	 "8 hex digits. For an archive custos opened: how its reading ended (complete, corrupt,\n"
+	 "limit:...), then every member with its position, item, outcome, kind, size and path;\n"
+	 "--json adds an \"archive\" object with the same. Exit status 1 if a signature fails.\n\n"
+	 GLOBAL_OPTS EXIT_CODES},
 	{"cat", cmd_cat, "write an item's stored bytes to stdout",
 	 "usage: custos cat ITEM\n\n"
 	 "The bytes are checked against the item's SHA-256 while they are written; a mismatch\n"

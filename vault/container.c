@@ -201,7 +201,10 @@ static int read_members(reader *r)
 			return 0;
 		if (ar < ARCHIVE_WARN) {
 			const char *msg = archive_error_string(r->a);
-			r->out->stop = "corrupt";
+			/* 7z with an encrypted directory: nothing can be listed without the password */
+			r->out->stop = msg && (strstr(msg, "ncrypt") || strstr(msg, "assphrase"))
+					       ? "encrypted"
+					       : "corrupt";
 			snprintf(r->out->detail, sizeof r->out->detail, "after %llu members: %s",
 				 (unsigned long long)r->out->members, msg ? msg : "unreadable header");
 			return 0;
@@ -225,8 +228,8 @@ static int read_members(reader *r)
 			return rc;
 		const char *outcome = "ok";
 		char detail[256] = "";
-		if (m.type == MEMBER_FILE && m.encrypted)
-			outcome = "encrypted";
+		if (m.type == MEMBER_FILE && m.encrypted && r->l->n_passphrases == 0)
+			outcome = "encrypted"; /* with passphrases, reading tells whether one opens it */
 		else if (m.type == MEMBER_FILE && (rc = read_data(r, &m, &outcome, detail,
 								  sizeof detail)) < 0)
 			return rc;
