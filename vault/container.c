@@ -7,8 +7,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define BLOCK (64 << 10)
 
@@ -116,7 +119,88 @@ typedef struct reader {
 	const container_limits *l;
 	const container_ops *ops;
 	container_result *out;
+	/* the container's bytes, for recovering zip names as stored (zip_raw_name) */
+	int fd;
+	const uint8_t *mem;
+	size_t mem_n;
+	uint8_t *window; /* ZIP_WINDOW bytes */
 } reader;
+
+/* ------------------------------------------------------------ zip names as stored
+ *
+ * libarchive hands zip names through a charset conversion: a name flagged UTF-8 is
+ * normalised to NFC (so NFD and NFC twins become one name), one that is not valid UTF-8
+ * comes back NULL, and backslashes may become slashes. Evidence needs the bytes. Right
+ * after libarchive has read a member's local header, its read position is the end of
+ * that header: signature PK\3\4, 30 fixed bytes whose last four give the name and extra
+ * lengths, the name, the extra field. Finding the header that ends exactly there gives
+ * the name's bytes as stored, without a zip parser of our own.
+ */
+#define ZIP_WINDOW ((size_t)30 + 2 * 65535)
+
+static size_t read_at(const reader *r, uint64_t off, uint8_t *p, size_t n)
+{
+	if (r->mem) {
+		if (off >= r->mem_n)
+			return 0;
+		size_t k = r->mem_n - (size_t)off < n ? r->mem_n - (size_t)off : n;
+		memcpy(p, r->mem + off, k);
+		return k;
+	}
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = pread(r->fd, p + got, n - got, (off_t)(off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	return got;
+}
+
+/* The local header ending at `end` (a window of `n` bytes before it): its name. */
+static bool find_local_header(const uint8_t *w, size_t n, const uint8_t **name, size_t *nl)
+{
+	for (size_t i = n >= 30 ? n - 30 + 1 : 0; i-- > 0;) {
+		if (memcmp(w + i, "PK\3\4", 4) != 0)
+			continue;
+		size_t fl = (size_t)w[i + 26] | (size_t)w[i + 27] << 8;
+		size_t el = (size_t)w[i + 28] | (size_t)w[i + 29] << 8;
+		if (i + 30 + fl + el == n) {
+			*name = w + i + 30;
+			*nl = fl;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Replace m's path by the zip member's name as stored, when it can be found. */
+static void zip_raw_name(reader *r, container_member *m)
+{
+	if ((archive_format(r->a) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_ZIP || !r->window ||
+	    (r->fd < 0 && !r->mem))
+		return;
+	la_int64_t pos = archive_filter_bytes(r->a, -1);
+	if (pos <= 0)
+		return;
+	/* most headers are short: look at the last 4 KiB first, then the most a header spans */
+	static const size_t spans[] = {4096, ZIP_WINDOW};
+	for (size_t s = 0; s < 2; s++) {
+		size_t n = (uint64_t)pos < spans[s] ? (size_t)pos : spans[s];
+		const uint8_t *name;
+		size_t nl;
+		if (read_at(r, (uint64_t)pos - n, r->window, n) == n &&
+		    find_local_header(r->window, n, &name, &nl)) {
+			m->path = name;
+			m->path_len = nl;
+			return;
+		}
+		if (n == (size_t)pos)
+			return;
+	}
+}
 
 static uint64_t consumed(reader *r)
 {
@@ -141,18 +225,21 @@ static const char *limit_passed(reader *r, uint64_t member_bytes)
 	return NULL;
 }
 
-/* Stream one file member's data; *outcome gets its outcome. Returns a callback's error. */
+/* Stream one file member's data; *outcome gets its outcome. Returns a callback's error.
+ * A warning (the data disagrees with the size or checksum the container declares) does
+ * not stop the bytes: they are all delivered, and the outcome is "mismatch". */
 static int read_data(reader *r, const container_member *m, const char **outcome,
 		     char *detail, size_t dn)
 {
 	uint64_t bytes = 0;
+	bool warned = false;
 	for (;;) {
 		const void *block;
 		size_t n;
 		la_int64_t off;
 		int ar = archive_read_data_block(r->a, &block, &n, &off);
 		if (ar == ARCHIVE_EOF) {
-			*outcome = "ok";
+			*outcome = warned ? "mismatch" : "ok";
 			return 0;
 		}
 		if (ar < ARCHIVE_WARN) {
@@ -162,6 +249,11 @@ static int read_data(reader *r, const container_member *m, const char **outcome,
 					   ? "encrypted"
 					   : "corrupt";
 			return 0;
+		}
+		if (ar == ARCHIVE_WARN) {
+			const char *msg = archive_error_string(r->a);
+			snprintf(detail, dn, "%s", msg ? msg : "the data disagrees with its header");
+			warned = true;
 		}
 		/* Sparse members report offsets with holes: the holes are zeros of the member. */
 		if (off >= 0 && (uint64_t)off > bytes) {
@@ -223,6 +315,7 @@ static int read_members(reader *r)
 		}
 		container_member m;
 		fill_member(&m, e, r->out->members++);
+		zip_raw_name(r, &m);
 		int rc = r->ops->begin(&m, r->ops->ud);
 		if (rc < 0)
 			return rc;
@@ -245,10 +338,10 @@ static int read_members(reader *r)
 	}
 }
 
-static int read_opened(struct archive *a, int ar, const container_limits *l,
+static int read_opened(struct archive *a, int ar, reader *src, const container_limits *l,
 		       const container_ops *ops, container_result *out)
 {
-	reader r = {a, l, ops, out};
+	reader r = {a, l, ops, out, src->fd, src->mem, src->mem_n, malloc(ZIP_WINDOW)};
 	int rc;
 	if (ar != ARCHIVE_OK)
 		rc = custos_error_set(CUSTOS_EINVALID, "not a container: %s",
@@ -259,6 +352,7 @@ static int read_opened(struct archive *a, int ar, const container_limits *l,
 		rc = custos_error_set(CUSTOS_EINVALID, "not a container");
 	out->consumed = consumed(&r);
 	archive_read_free(a);
+	free(r.window);
 	return rc;
 }
 
@@ -280,7 +374,8 @@ int container_read(int fd, const container_limits *l, const container_ops *ops,
 	struct archive *a = reader_with_passphrases(l);
 	if (!a)
 		return custos_error_set(CUSTOS_ERROR, "out of memory");
-	return read_opened(a, archive_read_open_fd(a, fd, BLOCK), l, ops, out);
+	reader src = {.fd = fd};
+	return read_opened(a, archive_read_open_fd(a, fd, BLOCK), &src, l, ops, out);
 }
 
 int container_read_memory(const uint8_t *p, size_t n, const container_limits *l,
@@ -290,7 +385,8 @@ int container_read_memory(const uint8_t *p, size_t n, const container_limits *l,
 	struct archive *a = reader_with_passphrases(l);
 	if (!a)
 		return custos_error_set(CUSTOS_ERROR, "out of memory");
-	return read_opened(a, archive_read_open_memory(a, p, n), l, ops, out);
+	reader src = {.fd = -1, .mem = p, .mem_n = n};
+	return read_opened(a, archive_read_open_memory(a, p, n), &src, l, ops, out);
 }
 
 /* ------------------------------------------------------------ detection */

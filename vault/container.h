@@ -3,7 +3,8 @@
  * single-file gzip, bzip2, xz, zstd, lz4, compress) as a stream of members, by content,
  * with limits, never writing anything to disk (issue 4; INTEROP.md "libarchive").
  *
- * Every member ends with an outcome: "ok" (its bytes were delivered in full), "encrypted",
+ * Every member ends with an outcome: "ok" (its bytes were delivered in full), "mismatch"
+ * (delivered in full, but they disagree with the size or checksum the container declares), "encrypted",
  * "limit:member-size", "limit:ratio", "limit:expanded", "limit:members", "unsupported" (a
  * member libarchive cannot decode) or "corrupt" (the container broke inside it). A
  * container that breaks between members, or passes limit:members, stops there with
@@ -89,7 +90,7 @@ typedef struct container_result {
  * on a prefix). */
 bool container_detect(const uint8_t *p, size_t n);
 
-/* Read the container from fd (from its current position). Returns 0 when the container
+/* Read the container that fills the file fd (from offset 0). Returns 0 when the container
  * was read (its outcomes and stop reason in *out and through ops), CUSTOS_EINVALID when
  * fd is not a container custos opens, or the first error a callback returned. */
 int container_read(int fd, const container_limits *l, const container_ops *ops,

@@ -309,7 +309,7 @@ typedef struct replay {
 /* A child's token, accepted only if it is one custos knows; returns the static name. */
 static const char *known_token(const uint8_t *p, size_t n, bool result)
 {
-	static const char *const member[] = {"ok", "encrypted", "corrupt", "unsupported",
+	static const char *const member[] = {"ok", "mismatch", "encrypted", "corrupt", "unsupported",
 					     "limit:member-size", "limit:ratio", "limit:expanded"};
 	static const char *const stop[] = {"corrupt", "encrypted", "limit:members",
 					   "limit:expanded", "limit:ratio"};
