@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,11 +109,40 @@ static int child_begin(const container_member *m, void *ud)
 	return wire_put(ud, 'B', h, 30, m->path, pl, m->link, ll) < 0 ? CUSTOS_ERROR : 0;
 }
 
+/* A large block goes out as it is (header and bytes in one writev), not through the
+ * buffer: one copy fewer on the path that carries every decoded byte. */
+static int wire_put_direct(wire *w, const uint8_t *p, size_t n)
+{
+	uint8_t h[5] = {'D'};
+	le32_store(h + 1, (uint32_t)n);
+	if (wire_flush(w) < 0)
+		return -1;
+	struct iovec v[2] = {{h, 5}, {(void *)p, n}};
+	size_t left = 5 + n;
+	while (left) {
+		ssize_t k = writev(w->fd, v, 2);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		left -= (size_t)k;
+		for (int i = 0; i < 2 && k > 0; i++) {
+			size_t take = (size_t)k < v[i].iov_len ? (size_t)k : v[i].iov_len;
+			v[i].iov_base = (uint8_t *)v[i].iov_base + take;
+			v[i].iov_len -= take;
+			k -= (ssize_t)take;
+		}
+	}
+	return 0;
+}
+
 static int child_data(const uint8_t *p, size_t n, void *ud)
 {
 	for (size_t off = 0; off < n; off += MSG_DATA_MAX) {
 		size_t k = n - off < MSG_DATA_MAX ? n - off : MSG_DATA_MAX;
-		if (wire_put(ud, 'D', p + off, k, NULL, 0, NULL, 0) < 0)
+		int rc = k >= MSG_DATA_MAX / 4 ? wire_put_direct(ud, p + off, k)
+					       : wire_put(ud, 'D', p + off, k, NULL, 0, NULL, 0);
+		if (rc < 0)
 			return CUSTOS_ERROR;
 	}
 	return 0;
@@ -187,6 +217,8 @@ static int load_filter(void)
 	if (rc == 0)
 		rc = allow_fd(f, SCMP_SYS(write), CHILD_OUT);
 	if (rc == 0)
+		rc = allow_fd(f, SCMP_SYS(writev), CHILD_OUT);
+	if (rc == 0)
 		rc = allow_fd(f, SCMP_SYS(write), 2);
 	if (UNDER_ASAN) {
 		/* ASan's runtime, when it reports, maps and signals: tolerated in those builds */
@@ -231,7 +263,9 @@ static int confine(int in, int out, const isolate_limits *il)
 	limit(RLIMIT_CPU, il->cpu_seconds, il->cpu_seconds + 1);
 	if (!UNDER_ASAN) /* ASan reserves terabytes of address space */
 		limit(RLIMIT_AS, il->memory, il->memory);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+	/* dies with custos (a killed ingest leaves no reader behind) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return -1;
 	return load_filter();
 }
