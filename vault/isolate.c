@@ -532,17 +532,52 @@ static void judge_exit(replay *r, int status, const isolate_limits *il)
 		o->stop = "limit:memory";
 }
 
+/* After the child is gone: judge how, end a member left in flight, free. */
+static int replay_finish(replay *r, int status, const isolate_limits *il)
+{
+	if (r->rc == 0 || r->broken) {
+		judge_exit(r, status, il);
+		if (r->in_member && r->rc == 0) /* the member in flight ends with the container */
+			r->rc = r->ops->end(&r->m, r->out->stop ? r->out->stop : "crashed",
+					    r->out->detail, r->ops->ud);
+	}
+	if (r->rc > 0)
+		r->rc = 0;
+	free(r->path);
+	free(r->link);
+	free(r->buf);
+	return r->rc;
+}
+
+static int replay_init(replay *r, int fd, const container_ops *ops, container_result *out)
+{
+	memset(out, 0, sizeof *out);
+	*r = (replay){.fd = fd, .cap = 4 * (MSG_MAX + 5), .ops = ops, .out = out};
+	return (r->buf = malloc(r->cap)) ? 0 : custos_error_set(CUSTOS_ERROR, "out of memory");
+}
+
+int isolate_replay(int fd, const container_ops *ops, container_result *out)
+{
+	replay r;
+	isolate_limits il;
+	isolate_limits_default(&il);
+	int rc = replay_init(&r, fd, ops, out);
+	if (rc < 0)
+		return rc;
+	replay_run(&r);
+	return replay_finish(&r, 0, &il);
+}
+
 int container_read_isolated(const isolate_source *src, const container_limits *l,
 			    const isolate_limits *il, const container_ops *ops,
 			    container_result *out)
 {
-	memset(out, 0, sizeof *out);
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return custos_error_errno(CUSTOS_ERROR, "cannot make a pipe for the archive reader");
 	(void)fcntl(pfd[0], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups; the default still works */
-	replay r = {.fd = pfd[0], .cap = 4 * (MSG_MAX + 5), .ops = ops, .out = out};
-	if (!(r.buf = malloc(r.cap))) {
+	replay r;
+	if (replay_init(&r, pfd[0], ops, out) < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
 		return CUSTOS_ERROR;
@@ -565,15 +600,5 @@ int container_read_isolated(const isolate_source *src, const container_limits *l
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (r.rc == 0 || r.broken) {
-		judge_exit(&r, status, il);
-		if (r.in_member && r.rc == 0) /* the member in flight ends with the container */
-			r.rc = ops->end(&r.m, out->stop ? out->stop : "crashed", out->detail, ops->ud);
-	}
-	if (r.rc > 0)
-		r.rc = 0;
-	free(r.path);
-	free(r.link);
-	free(r.buf);
-	return r.rc;
+	return replay_finish(&r, status, il);
 }

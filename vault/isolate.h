@@ -51,4 +51,8 @@ int container_read_isolated(const isolate_source *src, const container_limits *l
 			    const isolate_limits *il, const container_ops *ops,
 			    container_result *out);
 
+/* The parent's side alone: replay a child's message stream read from fd, as if the child
+ * had exited normally (fuzzing: everything a subverted child could send). */
+int isolate_replay(int fd, const container_ops *ops, container_result *out);
+
 #endif
