@@ -14,7 +14,7 @@ export CUSTOS CUSTOS_THOROUGH=1
 export CUSTOS_SRC=${CUSTOS_SRC:-$(dirname "$here")}
 
 # The heavy sweeps, relative to tests/. Add new ones here.
-sweeps=(e2e/crash.sh)
+sweeps=(e2e/crash.sh e2e/crash-archive.sh)
 [ $# -gt 0 ] && sweeps=("$@")
 
 failed=0

@@ -513,8 +513,9 @@ static void judge_exit(replay *r, int status, const isolate_limits *il)
 		snprintf(o->detail, sizeof o->detail, "the reader broke protocol: %s", r->why);
 	} else if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
-		stop = sig == SIGXCPU || sig == SIGKILL ? "limit:time" : "crashed";
-		if (sig == SIGXCPU || sig == SIGKILL)
+		/* RLIMIT_CPU's soft limit sends SIGXCPU (the hard one, a second later, SIGKILL) */
+		stop = sig == SIGXCPU ? "limit:time" : "crashed";
+		if (sig == SIGXCPU)
 			snprintf(o->detail, sizeof o->detail, "the reader used its %u s of CPU time",
 				 il->cpu_seconds);
 		else
