@@ -6,7 +6,47 @@
 #include <getopt.h>
 #include <string.h>
 
-static void receipt_json(const custos_receipt *r)
+/* For a member of an archive: the containers it came out of, innermost first, up to the
+ * file that was an input ("member 3 of item X, path p; X is member 0 of item Y, ..."). */
+typedef void (*container_fn)(const custos_item *container, uint64_t member, bool first, void *ud);
+
+static void walk_containers(custos_vault *v, const custos_record *rec, container_fn fn, void *ud)
+{
+	const custos_record *cur = rec;
+	custos_item *held = NULL;
+	for (int depth = 0; cur->is_member && depth < 64; depth++) {
+		char hex[33];
+		custos_item *up = NULL;
+		custos_hex(hex, cur->container, CUSTOS_ITEM_ID_LEN);
+		if (custos_item_find(&up, v, hex, CUSTOS_FIND_EXACT) < 0)
+			break;
+		fn(up, cur->member, depth == 0, ud);
+		custos_item_free(held);
+		held = up;
+		cur = &up->rec;
+	}
+	custos_item_free(held);
+}
+
+static void container_json(const custos_item *c, uint64_t member, bool first, void *ud)
+{
+	(void)ud;
+	printf("%s{\"member\":%llu,\"of\":\"%s\",\"path\":", first ? "" : ",",
+	       (unsigned long long)member, c->id_hex);
+	json_bytes(stdout, c->rec.path.p, c->rec.path.n);
+	fputc('}', stdout);
+}
+
+static void container_text(const custos_item *c, uint64_t member, bool first, void *ud)
+{
+	(void)ud;
+	(void)first;
+	printf("\n    member %llu of item %s (", (unsigned long long)member, c->id_hex);
+	print_bytes(stdout, c->rec.path.p, c->rec.path.n);
+	fputc(')', stdout);
+}
+
+static void receipt_json(custos_vault *v, const custos_receipt *r)
 {
 	const custos_record *rec = &r->item->rec;
 	char ts[21], kid[17];
@@ -20,6 +60,11 @@ static void receipt_json(const custos_receipt *r)
 		fputs(",\"source\":", stdout);
 		json_bytes(stdout, rec->source.p, rec->source.n);
 	}
+	if (rec->is_member) {
+		printf(",\"member_outcome\":\"%s\",\"within\":[", rec->outcome);
+		walk_containers(v, rec, container_json, NULL);
+		fputc(']', stdout);
+	}
 	printf(",\"signer\":\"%s\",\"event\":%llu,\"commit\":\"%s\",\"record_signature\":%s,"
 	       "\"commit_signature\":%s,\"chain\":%s",
 	       kid, (unsigned long long)rec->seq, r->item->commit, r->record_sig_ok ? "true" : "false",
@@ -31,7 +76,7 @@ static void receipt_json(const custos_receipt *r)
 	fputc('}', stdout);
 }
 
-static void receipt_text(const custos_receipt *r)
+static void receipt_text(custos_vault *v, const custos_receipt *r)
 {
 	const custos_record *rec = &r->item->rec;
 	char ts[21], kid[17];
@@ -45,6 +90,10 @@ static void receipt_text(const custos_receipt *r)
 	if (rec->source.n) {
 		fputs("\n    source ", stdout);
 		print_bytes(stdout, rec->source.p, rec->source.n);
+	}
+	if (rec->is_member) {
+		printf("\n    outcome %s", rec->outcome);
+		walk_containers(v, rec, container_text, NULL);
 	}
 	printf("\n    record signature %s, commit signature %s, custody chain %s\n",
 	       r->record_sig_ok ? "good" : "BAD", r->commit_sig_ok ? "good" : "BAD",
@@ -91,7 +140,7 @@ static int verify_one(custos_vault *v, const char *path, bool json)
 		for (size_t i = 0; i < r->n_receipts; i++) {
 			if (i)
 				fputc(',', stdout);
-			receipt_json(&r->receipts[i]);
+			receipt_json(v, &r->receipts[i]);
 		}
 		puts("]}");
 	} else if (!r->n_receipts) {
@@ -103,7 +152,7 @@ static int verify_one(custos_vault *v, const char *path, bool json)
 		       ok ? "VERIFIED" : "IN VAULT BUT FAILS CHECKS", sha, (unsigned long long)r->size,
 		       r->n_receipts, r->n_receipts == 1 ? "" : "s");
 		for (size_t i = 0; i < r->n_receipts; i++)
-			receipt_text(&r->receipts[i]);
+			receipt_text(v, &r->receipts[i]);
 		if (!r->object_ok)
 			printf("  PROBLEM: the stored object is missing or has the wrong size\n");
 	}

@@ -439,6 +439,8 @@ static int on_result(replay *r, const uint8_t *p, size_t n)
 	memcpy(o->detail, p + off, dl);
 	o->detail[dl] = '\0';
 	r->got_result = true;
+	if (rc == CUSTOS_EINVALID && o->members) /* "not a container" comes before any member */
+		return violation(r, "not a container, after members");
 	if (rc == CUSTOS_EINVALID)
 		r->rc = custos_error_set(CUSTOS_EINVALID, "not a container: %s", o->detail);
 	else if (rc < 0)

@@ -136,6 +136,17 @@ inner = [m for m in a["members"] if m["path"].endswith("inner.zip")]
 assert len(inner) == 1, [m["path"] for m in a["members"]]
 ' || fail "middle tar.gz"
 
+# verify: a file at hand is found as a member, with the chain of archives it came out of
+# (inner.zip inside middle.tar.gz inside nested.zip), innermost first.
+expect_exit 0 cx verify --json "$S/docs/contract.txt"
+python3 - "$T/out" <<'PY' || fail "verify does not show the archive chain"
+import json, sys
+o = json.loads(open(sys.argv[1]).read().splitlines()[0])
+chains = [[w["path"] for w in r["within"]] for r in o["receipts"] if "within" in r]
+assert ["./inner.zip", "middle.tar.gz", "archives/nested.zip"] in chains, chains
+assert all(r["member_outcome"] == "ok" for r in o["receipts"] if "within" in r)
+PY
+
 # fsck: members and container lines hold together; nothing extracted by custos anywhere.
 expect_exit 0 cx fsck --full
 echo "bsdtar interop: ok"
