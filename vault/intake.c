@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -397,13 +398,16 @@ static int read_small(ingest *g, int fd, const struct stat *st, file_read *fr)
 }
 
 /* Stream a large file into a temp object while hashing it: read straight into the
- * store's write buffers, which a background thread writes out meanwhile. */
-static int read_large(ingest *g, int fd, const struct stat *st, file_read *fr, store_large **lo)
+ * store's write buffers, which a background thread writes out meanwhile. The first
+ * CLASSIFY_PREFIX bytes are copied to `prefix`. progress: the ingest to report progress
+ * to, or NULL (when this runs on a thread of its own). */
+static int hash_into_store(store_batch *b, unsigned also_hash, int fd, const struct stat *st,
+			   uint8_t *prefix, file_read *fr, store_large **lo, ingest *progress)
 {
 	digest d;
-	int rc = digest_init(&d, g->o->also_hash);
+	int rc = digest_init(&d, also_hash);
 	if (rc == 0)
-		rc = store_large_begin(lo, g->batch);
+		rc = store_large_begin(lo, b);
 	if (rc < 0) {
 		digest_free(&d);
 		return rc;
@@ -428,7 +432,7 @@ static int read_large(ingest *g, int fd, const struct stat *st, file_read *fr, s
 			size_t take = CLASSIFY_PREFIX - fr->prefix_len;
 			if (take > (size_t)r)
 				take = (size_t)r;
-			memcpy(g->prefix + fr->prefix_len, p, take);
+			memcpy(prefix + fr->prefix_len, p, take);
 			fr->prefix_len += take;
 		}
 		/* Hashed before they are handed over, so the hash is of exactly what is written. */
@@ -439,14 +443,20 @@ static int read_large(ingest *g, int fd, const struct stat *st, file_read *fr, s
 			fr->refusal = "changed"; /* it grows while we read */
 			break;
 		}
-		report_progress(g, false);
+		if (progress)
+			report_progress(progress, false);
 	}
 	if (rc == 0 && !fr->refusal && (rc = digest_final(&d, &fr->dr)) == 0 &&
 	    fr->dr.bytes != (uint64_t)st->st_size)
 		fr->refusal = "changed";
 	digest_free(&d);
-	fr->prefix = g->prefix;
+	fr->prefix = prefix;
 	return rc;
+}
+
+static int read_large(ingest *g, int fd, const struct stat *st, file_read *fr, store_large **lo)
+{
+	return hash_into_store(g->batch, g->o->also_hash, fd, st, g->prefix, fr, lo, g);
 }
 
 int attach_prefix(job *j, const uint8_t *p, size_t n)
@@ -491,6 +501,111 @@ static int ingest_container(ingest *g, const uint8_t *name, size_t nl, const str
 	return unpack_input(g, &c, in_memory ? g->io : NULL);
 }
 
+/* ------------------------------------------------------------ a large container as an input
+ *
+ * Its own bytes are hashed and stored on a thread while the sandboxed reader goes through
+ * a second descriptor of the same file and the members are hashed and stored here: the
+ * two passes over the file overlap instead of following each other. */
+
+typedef struct overlap {
+	ingest *g;
+	int fd;
+	struct stat st;
+	pthread_t thread;
+	bool running;
+	file_read fr;
+	store_large *lo;
+	uint8_t *prefix;
+	int rc;
+	char err[256];
+	job *j; /* the container's item, its position reserved */
+} overlap;
+
+static void *overlap_main(void *p)
+{
+	overlap *o = p;
+	o->rc = hash_into_store(o->g->batch, o->g->o->also_hash, o->fd, &o->st, o->prefix, &o->fr,
+				&o->lo, NULL);
+	if (o->rc < 0)
+		snprintf(o->err, sizeof o->err, "%s", custos_error_last());
+	return NULL;
+}
+
+static void overlap_join(overlap *o)
+{
+	if (o->running)
+		pthread_join(o->thread, NULL);
+	o->running = false;
+}
+
+/* unpack_pending.resolve: the container's bytes are read; record it, or refuse it. */
+static int overlap_resolve(void *ud, uint8_t id[CUSTOS_ITEM_ID_LEN], uint8_t sha[32])
+{
+	overlap *o = ud;
+	ingest *g = o->g;
+	overlap_join(o);
+	if (o->rc < 0)
+		return custos_error_set(o->rc, "%s", o->err);
+	struct stat after;
+	if (!o->fr.refusal && (fstat(o->fd, &after) != 0 || !same_file_state(&o->st, &after)))
+		o->fr.refusal = "changed";
+	if (o->fr.refusal) {
+		int rc = refuse(g, o->fr.refusal,
+				o->fr.err ? strerror(o->fr.err) : "the file changed while it was being read");
+		return rc < 0 ? rc : 1;
+	}
+	bool existed = false;
+	int rc = store_large_commit(o->lo, o->fr.dr.sha256, &existed);
+	o->lo = NULL;
+	if (rc < 0)
+		return rc;
+	custos_record *r = &o->j->rec;
+	memcpy(r->sha256, o->fr.dr.sha256, 32);
+	r->size = o->fr.dr.bytes;
+	char *extra[] = {r->md5, r->sha1, r->sha512, r->blake2b};
+	for (int i = 0; i < DIGEST_EXTRA_N; i++)
+		strcpy(extra[i], o->fr.dr.extra_hex[i]);
+	o->j->outcome = existed ? OUTCOME_DUPLICATE : OUTCOME_STORED;
+	if (attach_prefix(o->j, o->prefix, o->fr.prefix_len) < 0)
+		return CUSTOS_ERROR;
+	job *j = o->j;
+	o->j = NULL; /* the pool's now (submit_ready frees it on failure) */
+	memcpy(sha, o->fr.dr.sha256, 32);
+	return submit_ready(g, j, id);
+}
+
+static int ingest_large_container(ingest *g, int dirfd, const char *name, int fd,
+				  const struct stat *st, const uint8_t *base, size_t bl)
+{
+	struct stat cst;
+	int cfd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (cfd < 0 || fstat(cfd, &cst) != 0 || cst.st_dev != st->st_dev || cst.st_ino != st->st_ino) {
+		if (cfd >= 0)
+			close(cfd);
+		return refuse(g, "changed", "replaced while it was being read");
+	}
+	digest_result none = {0};
+	overlap o = {.g = g, .fd = fd, .st = *st, .prefix = malloc(CLASSIFY_PREFIX),
+		     .j = item_job(g, base, bl, &none, st, OUTCOME_STORED)};
+	int rc = o.prefix && o.j ? 0 : custos_error_set(CUSTOS_ERROR, "out of memory");
+	if (rc == 0 && pthread_create(&o.thread, NULL, overlap_main, &o) != 0)
+		rc = custos_error_set(CUSTOS_ERROR, "cannot start a thread");
+	if (rc == 0) {
+		o.running = true;
+		g->prog.files++;
+		g->tree_base = (uint64_t)st->st_size;
+		g->tree_used = 0;
+		unpack_pending p = {overlap_resolve, &o, o.j->rec.n};
+		rc = unpack_input_pending(g, cfd, (uint64_t)st->st_size, &p);
+	}
+	overlap_join(&o); /* on an error before resolve */
+	store_large_abort(o.lo);
+	job_free(o.j);
+	free(o.prefix);
+	close(cfd);
+	return rc;
+}
+
 static int ingest_regular(ingest *g, int dirfd, const char *name, const struct stat *lst,
 			  const uint8_t *base, size_t bl)
 {
@@ -509,9 +624,16 @@ static int ingest_regular(ingest *g, int dirfd, const char *name, const struct s
 		rc = refuse(g, "changed", "replaced while it was being read");
 		goto done;
 	}
+	bool small = (uint64_t)st.st_size <= STORE_SMALL_MAX;
+	if (!small && !g->o->archives.opaque) {
+		ssize_t k = pread(fd, g->prefix, CLASSIFY_PREFIX, 0);
+		if (k > 0 && unpack_looks_like_container(g->prefix, (size_t)k)) {
+			rc = ingest_large_container(g, dirfd, name, fd, &st, base, bl);
+			goto done;
+		}
+	}
 	g->prog.files++;
 	report_progress(g, false);
-	bool small = (uint64_t)st.st_size <= STORE_SMALL_MAX;
 	rc = small ? read_small(g, fd, &st, &fr) : read_large(g, fd, &st, &fr, &lo);
 	if (rc < 0)
 		goto done;

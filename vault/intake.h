@@ -82,6 +82,20 @@ bool unpack_looks_like_container(const uint8_t *p, size_t n);
  * recursing into nested containers. Its bytes: p, n when in memory, else (p NULL) its
  * stored object. */
 int unpack_input(ingest *g, const job *j, const uint8_t *p);
+
+/* A container whose own bytes are still being hashed and stored (on another thread) while
+ * its members are read: their records wait, queued, until resolve() has submitted the
+ * container's job and given its id and SHA-256. resolve returns >0 when the container was
+ * refused instead (it changed while read): the members are then dropped. */
+typedef struct unpack_pending {
+	int (*resolve)(void *ud, uint8_t id[CUSTOS_ITEM_ID_LEN], uint8_t sha[32]);
+	void *ud;
+	uint64_t first_n; /* the position reserved for the container's item */
+} unpack_pending;
+
+/* Read the container in the file fd (its size given) as an input, resolving p on the way.
+ * p->resolve is called exactly once unless an error is returned first. */
+int unpack_input_pending(ingest *g, int fd, uint64_t size, const unpack_pending *p);
 void tally_add(custos_tally *t, const char *name);
 
 #endif

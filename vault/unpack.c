@@ -39,7 +39,16 @@ typedef struct level {
 	store_large *lo;
 	uint8_t *prefix; /* CLASSIFY_PREFIX bytes, once the member outgrows small */
 	size_t prefix_len;
+	size_t slot; /* its line in g->ev.containers */
+	/* while the container's own record is not known yet (unpack_pending) */
+	const unpack_pending *pend;
+	bool pending;
+	job **queue;
+	size_t nq, capq;
 } level;
+
+#define QUEUE_MAX 256        /* member records held back while the container is pending */
+#define UNPACK_ABANDON (-1000) /* the container was refused: stop reading it */
 
 /* ------------------------------------------------------------ recognising containers */
 
@@ -341,6 +350,56 @@ static int store_data(level *lv, digest_result *dr, int *stored)
 static int open_nested(level *lv, const uint8_t id[16], const uint8_t sha[32], uint64_t size,
 		       const container_member *m);
 
+static void drop_queue(level *lv)
+{
+	for (size_t i = 0; i < lv->nq; i++)
+		job_free(lv->queue[i]);
+	free(lv->queue);
+	lv->queue = NULL;
+	lv->nq = lv->capq = 0;
+}
+
+/* The container's record is known now: name it in the queued members and hand them on. */
+static int flush_pending(level *lv)
+{
+	if (!lv->pending)
+		return 0;
+	lv->pending = false;
+	ingest *g = lv->g;
+	int rc = lv->pend->resolve(lv->pend->ud, lv->id, lv->sha);
+	if (rc != 0) {
+		drop_queue(lv);
+		if (rc > 0)
+			g->submitted = lv->pend->first_n; /* the members' positions are given back */
+		return rc > 0 ? UNPACK_ABANDON : rc;
+	}
+	custos_hex(lv->id_hex, lv->id, CUSTOS_ITEM_ID_LEN);
+	memcpy(g->ev.containers[lv->slot].id, lv->id, CUSTOS_ITEM_ID_LEN);
+	size_t i = 0;
+	for (; rc == 0 && i < lv->nq; i++) {
+		job *j = lv->queue[i];
+		memcpy(j->rec.container, lv->id, CUSTOS_ITEM_ID_LEN);
+		memcpy(j->container_hex, lv->id_hex, sizeof j->container_hex);
+		rc = pool_submit(g->workers, j, true);
+	}
+	for (; i < lv->nq; i++)
+		job_free(lv->queue[i]);
+	free(lv->queue);
+	lv->queue = NULL;
+	lv->nq = lv->capq = 0;
+	return rc;
+}
+
+static int queue_job(level *lv, job *j)
+{
+	if (array_grow(&lv->queue, &lv->capq, lv->nq, sizeof *lv->queue, 64) < 0) {
+		job_free(j);
+		return CUSTOS_ERROR;
+	}
+	lv->queue[lv->nq++] = j;
+	return lv->nq >= QUEUE_MAX ? flush_pending(lv) : 0;
+}
+
 static int m_end(const container_member *m, const char *outcome, const char *detail, void *ud)
 {
 	level *lv = ud;
@@ -358,14 +417,25 @@ static int m_end(const container_member *m, const char *outcome, const char *det
 	if (!j)
 		return CUSTOS_ERROR;
 	if (!file)
-		return pool_submit(lv->g->workers, j, true);
+		return lv->pending ? queue_job(lv, j) : pool_submit(lv->g->workers, j, true);
 	const uint8_t *pre = lv->lo || lv->prefix_len ? lv->prefix : lv->small;
 	size_t pn = lv->prefix_len ? lv->prefix_len : lv->small_n;
 	if (attach_prefix(j, pre, pn) < 0) {
 		job_free(j);
 		return CUSTOS_ERROR;
 	}
-	if (strcmp(outcome, "ok") != 0 || !unpack_looks_like_container(pre, pn))
+	bool nested = strcmp(outcome, "ok") == 0 && unpack_looks_like_container(pre, pn);
+	if (lv->pending && !nested)
+		return queue_job(lv, j);
+	if (lv->pending) { /* a nested container's record names this one: it must be known */
+		if ((rc = flush_pending(lv)) < 0) {
+			job_free(j);
+			return rc;
+		}
+		memcpy(j->rec.container, lv->id, CUSTOS_ITEM_ID_LEN);
+		memcpy(j->container_hex, lv->id_hex, sizeof j->container_hex);
+	}
+	if (!nested)
 		return pool_submit(lv->g->workers, j, true);
 	uint8_t id[CUSTOS_ITEM_ID_LEN];
 	if ((rc = submit_ready(lv->g, j, id)) < 0)
@@ -406,57 +476,69 @@ static const char *not_opened(const ingest *g, uint64_t depth, const uint8_t sha
 	return NULL;
 }
 
+/* Open one container and ingest its members. Its bytes: src (memory or a file), or when
+ * src is NULL its stored object. pend: its own record is still pending (an input read on
+ * another thread), else id and sha name it. */
 static int unpack(ingest *g, const level *up, const uint8_t id[16], const uint8_t sha[32],
-		  const uint8_t *mem, size_t size, const uint8_t *display, size_t dl)
+		  const isolate_source *src, uint64_t size, const uint8_t *display, size_t dl,
+		  const unpack_pending *pend)
 {
-	size_t slot = 0;
-	int rc = container_line(g, id, &slot);
+	level lv = {.g = g, .up = up, .depth = up ? up->depth + 1 : 1, .pend = pend,
+		    .pending = pend != NULL};
+	int rc = container_line(g, id, &lv.slot);
 	if (rc < 0)
 		return rc;
-	char why[256];
-	uint64_t depth = up ? up->depth + 1 : 1;
-	const char *refusal = not_opened(g, depth, sha, up, why, sizeof why);
-	if (refusal) {
-		container_result r = {.members = 0};
-		snprintf(r.detail, sizeof r.detail, "%s", why);
-		return end_container(g, slot, refusal, &r);
-	}
-	level lv = {.g = g, .up = up, .depth = depth};
 	memcpy(lv.id, id, 16);
 	custos_hex(lv.id_hex, id, 16);
 	memcpy(lv.sha, sha, 32);
+	char why[256];
+	const char *refusal = pend ? NULL : not_opened(g, lv.depth, sha, up, why, sizeof why);
+	if (refusal) {
+		container_result r = {.members = 0};
+		snprintf(r.detail, sizeof r.detail, "%s", why);
+		return end_container(g, lv.slot, refusal, &r);
+	}
 	buf_init(&lv.display, 0);
 	buf_put(&lv.display, display, dl);
 	buf_puts(&lv.display, "!/");
-	isolate_source src = {.fd = -1, .p = mem, .n = size};
+	isolate_source own = {.fd = -1};
 	uint64_t off, len;
-	if (!mem)
-		rc = store_open_read(g->v->store, sha, NULL, &src.fd, &off, &len);
+	if (!src)
+		rc = store_open_read(g->v->store, sha, NULL, &own.fd, &off, &len);
 	if (rc == 0 && (!(lv.small = malloc(STORE_SMALL_MAX)) || !(lv.prefix = malloc(CLASSIFY_PREFIX))))
 		rc = custos_error_set(CUSTOS_ERROR, "out of memory");
 	if (rc == 0)
 		rc = buf_check(&lv.display);
 	container_result r;
+	(void)size;
 	if (rc == 0) {
 		container_limits l;
 		isolate_limits il;
 		limits_for(g, &l, &il);
 		container_ops ops = {m_begin, m_data, m_end, &lv};
-		rc = container_read_isolated(&src, &l, &il, &ops, &r);
+		rc = container_read_isolated(src ? src : &own, &l, &il, &ops, &r);
 	}
-	if (rc == CUSTOS_EINVALID) {
+	/* the container's own record comes first, whatever happened to its members */
+	int frc = rc == 0 || rc == CUSTOS_EINVALID ? flush_pending(&lv) : 0;
+	if (frc == UNPACK_ABANDON || rc == UNPACK_ABANDON) {
+		g->ev.n_containers--; /* refused as an input: no item, no line */
+		rc = 0;
+	} else if (frc < 0) {
+		rc = frc;
+	} else if (rc == CUSTOS_EINVALID) {
 		/* a signature, but not a container libarchive opens: an ordinary file */
 		g->ev.n_containers--;
 		rc = 0;
 	} else if (rc == 0) {
 		g->tree_used += r.expanded;
-		rc = end_container(g, slot, r.stop ? r.stop : "complete", &r);
+		rc = end_container(g, lv.slot, r.stop ? r.stop : "complete", &r);
 	}
+	drop_queue(&lv);
 	if (lv.digest_open)
 		digest_free(&lv.d);
 	store_large_abort(lv.lo);
-	if (src.fd >= 0)
-		close(src.fd);
+	if (own.fd >= 0)
+		close(own.fd);
 	free(lv.small);
 	free(lv.prefix);
 	buf_free(&lv.display);
@@ -472,14 +554,24 @@ static int open_nested(level *lv, const uint8_t id[16], const uint8_t sha[32], u
 	buf_put(&d, m->path, m->path_len);
 	int rc = buf_check(&d);
 	/* small members are still in lv->small, untouched until the next member begins */
+	isolate_source mem = {.fd = -1, .p = lv->small, .n = (size_t)size};
 	if (rc == 0)
-		rc = unpack(lv->g, lv, id, sha, size <= STORE_SMALL_MAX ? lv->small : NULL, size,
-			    d.p, d.n);
+		rc = unpack(lv->g, lv, id, sha, size <= STORE_SMALL_MAX ? &mem : NULL, size, d.p, d.n,
+			    NULL);
 	buf_free(&d);
 	return rc;
 }
 
 int unpack_input(ingest *g, const job *j, const uint8_t *p)
 {
-	return unpack(g, NULL, j->id, j->rec.sha256, p, j->rec.size, g->path.p, g->path.n);
+	isolate_source mem = {.fd = -1, .p = p, .n = (size_t)j->rec.size};
+	return unpack(g, NULL, j->id, j->rec.sha256, p ? &mem : NULL, j->rec.size, g->path.p,
+		      g->path.n, NULL);
+}
+
+int unpack_input_pending(ingest *g, int fd, uint64_t size, const unpack_pending *p)
+{
+	static const uint8_t unknown[32];
+	isolate_source file = {.fd = fd};
+	return unpack(g, NULL, unknown, unknown, &file, size, g->path.p, g->path.n, p);
 }
