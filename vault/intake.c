@@ -8,6 +8,7 @@
  */
 #include "fsutil.h"
 #include "intake.h"
+#include "isolate.h"
 #include "keys.h"
 
 #include <dirent.h>
@@ -927,6 +928,7 @@ static void ingest_free(ingest *g)
 	free(g->prefix);
 	buf_free(&g->path);
 	classify_close(g->cls);
+	isolate_server_stop(g->srv);
 }
 
 int custos_ingest(custos_vault *v, const custos_key *key, const char *const *paths, size_t n,
@@ -948,6 +950,9 @@ int custos_ingest(custos_vault *v, const custos_key *key, const char *const *pat
 		rc = begin_event(&g);
 	if (rc == 0 && (!(g.io = malloc(READ_CHUNK + 1)) || !(g.prefix = malloc(CLASSIFY_PREFIX))))
 		rc = custos_error_set(CUSTOS_ERROR, "out of memory");
+	/* before any thread exists: see isolate.c, "the server" */
+	if (rc == 0 && !opts->archives.opaque)
+		rc = isolate_server_start(&g.srv);
 	pool_ops ops = {worker_ctx_new, worker_ctx_free, job_work, job_done, &g};
 	if (rc == 0)
 		rc = pool_start(&g.workers, pool_default_workers(), 128, &ops);

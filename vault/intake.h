@@ -42,6 +42,7 @@ typedef struct ingest {
 	classifier *cls;              /* this thread's, for records needed at once */
 	uint64_t tree_base, tree_used; /* size of the input being unpacked, bytes decoded */
 	custos_tally members, containers;
+	struct isolate_server *srv; /* starts the sandboxed archive readers (isolate.h) */
 } ingest;
 
 /* One input's outcome on its way through the worker pool: an item (classified, encoded and

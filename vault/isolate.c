@@ -21,7 +21,10 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -296,8 +299,8 @@ static void child_probe(int probe)
 	_exit(5);
 }
 
-static void child_main(const isolate_source *src, const container_limits *l,
-		       const isolate_limits *il, int out)
+static void child_main(int in, int probe, const container_limits *l, const isolate_limits *il,
+		       int out)
 {
 	static uint8_t wb[WBUF_SIZE];
 	signal(SIGPIPE, SIG_DFL);
@@ -311,14 +314,14 @@ static void child_main(const isolate_source *src, const container_limits *l,
 	 * converter under a UTF-8 locale; any other locale would need iconv modules loaded
 	 * from disk (forbidden) and would lose what the locale cannot spell. */
 	(void)setlocale(LC_CTYPE, "C.UTF-8");
-	if (confine(src->fd, out, il) != 0)
+	if (confine(in, out, il) != 0)
 		_exit(3);
-	child_probe(src->probe);
+	child_probe(probe);
 	wire w = {CHILD_OUT, wb, 0};
 	container_ops ops = {child_begin, child_data, child_end, &w};
 	container_result r;
-	int rc = src->fd >= 0 ? container_read(CHILD_IN, l, &ops, &r)
-			      : container_read_memory(src->p, src->n, l, &ops, &r);
+	(void)lseek(CHILD_IN, 0, SEEK_SET); /* the container fills the file from its start */
+	int rc = container_read(CHILD_IN, l, &ops, &r);
 	if (child_result(&w, rc, &r) < 0 || wire_flush(&w) < 0)
 		_exit(4);
 	_exit(0);
@@ -571,37 +574,354 @@ int isolate_replay(int fd, const container_ops *ops, container_result *out)
 	return replay_finish(&r, 0, &il);
 }
 
-int container_read_isolated(const isolate_source *src, const container_limits *l,
-			    const isolate_limits *il, const container_ops *ops,
-			    container_result *out)
+/* ------------------------------------------------------------ the server
+ *
+ * Readers are not forked from custos itself: by the time an archive is met, custos runs
+ * worker and writer threads, and a fork copies whatever lock one of them holds (the time
+ * zone lock while a record's time is formatted, the locale lock inside libmagic) into a
+ * child that would then wait on it forever. The server is forked once, at the start of
+ * an ingest, while custos is still single-threaded; it forks each reader on request,
+ * passes back how it ended, and holds nothing of the vault (its descriptors are closed;
+ * secret memory reads as zeros after a fork, see keys.c). */
+
+struct isolate_server {
+	pid_t pid;
+	int sock;
+	/* readers that ended while custos waited for another one (nested archives: several
+	 * readers run at once, and end in any order) */
+	struct ended {
+		int32_t pid, status;
+	} *ended;
+	size_t n_ended, cap_ended;
+};
+
+/* What the server says: a reader started (its pid), ended (pid and wait status), or the
+ * request was refused. */
+enum { SAY_STARTED = 1, SAY_ENDED = 2, SAY_REFUSED = 3 };
+typedef struct say {
+	int32_t what, pid, status;
+} say;
+
+#define REQ_MAGIC 0x72656164u /* "read" */
+#define REQ_PASS_MAX ((size_t)64 << 10)
+
+typedef struct request {
+	uint32_t magic;
+	int32_t probe;
+	uint64_t max_members, max_member_size, max_expanded, max_ratio, ratio_floor;
+	uint64_t tree_base, tree_used, memory;
+	uint32_t cpu_seconds;
+	uint32_t n_pass; /* that many NUL-terminated passphrases follow */
+} request;
+
+static int send_with_fds(int sock, const void *p, size_t n, const int *fds, int nfds)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct iovec v = {(void *)p, n};
+	struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1};
+	if (nfds) {
+		memset(&u, 0, sizeof u);
+		m.msg_control = u.space;
+		m.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+	}
+	ssize_t k;
+	while ((k = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return k == (ssize_t)n ? 0 : -1;
+}
+
+/* One request: its bytes, and exactly two descriptors (else the request is refused). */
+static ssize_t recv_request(int sock, uint8_t *p, size_t n, int fds[2])
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct iovec v = {p, n};
+	struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = u.space,
+			   .msg_controllen = sizeof u.space};
+	ssize_t k;
+	while ((k = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	fds[0] = fds[1] = -1;
+	struct cmsghdr *c = k > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+		memcpy(fds, CMSG_DATA(c), 2 * sizeof(int));
+	return k;
+}
+
+static void serve_one(int sock, const uint8_t *p, size_t n, int in, int out,
+		      const sigset_t *mask)
+{
+	request q;
+	const char *pass[256];
+	memcpy(&q, p, sizeof q);
+	size_t np = 0;
+	for (size_t off = sizeof q; off < n && np < q.n_pass && np < 256; np++) {
+		const uint8_t *z = memchr(p + off, '\0', n - off);
+		if (!z)
+			break;
+		pass[np] = (const char *)p + off;
+		off = (size_t)(z - p) + 1;
+	}
+	container_limits l;
+	container_limits_default(&l);
+	l.max_members = q.max_members;
+	l.max_member_size = q.max_member_size;
+	l.max_expanded = q.max_expanded;
+	l.max_ratio = q.max_ratio;
+	l.ratio_floor = q.ratio_floor;
+	l.tree_base = q.tree_base;
+	l.tree_used = q.tree_used;
+	l.passphrases = pass;
+	l.n_passphrases = np;
+	isolate_limits il = {q.memory, q.cpu_seconds};
+	pid_t pid = q.magic == REQ_MAGIC && np == q.n_pass ? fork() : -1;
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		child_main(in, q.probe, &l, &il, out);
+	}
+	close(in);
+	close(out);
+	say a = {pid > 0 ? SAY_STARTED : SAY_REFUSED, pid, 0};
+	send_with_fds(sock, &a, sizeof a, NULL, 0);
+}
+
+/* Report every reader that has ended. */
+static void reap(int sock)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		say a = {SAY_ENDED, pid, status};
+		send_with_fds(sock, &a, sizeof a, NULL, 0);
+	}
+}
+
+static void server_main(int sock)
+{
+	/* nothing of custos' but the socket: the vault's and the log's descriptors are closed */
+	if (dup2(sock, 3) != 3 || close_range(4, ~0U, 0) != 0)
+		_exit(2);
+	close(0);
+	close(1);
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	sigset_t chld, old;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
+	size_t cap = sizeof(request) + REQ_PASS_MAX;
+	uint8_t *req = malloc(cap);
+	if (!req || sfd < 0)
+		_exit(2);
+	for (;;) {
+		struct pollfd pf[2] = {{3, POLLIN, 0}, {sfd, POLLIN, 0}};
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			_exit(2);
+		if (pf[1].revents) {
+			struct signalfd_siginfo si;
+			(void)!read(sfd, &si, sizeof si);
+			reap(3);
+		}
+		if (!pf[0].revents)
+			continue;
+		int fds[2];
+		ssize_t n = recv_request(3, req, cap, fds);
+		if (n <= 0)
+			_exit(0); /* custos closed its end; readers still running die with us */
+		if (fds[0] < 0 || (size_t)n < sizeof(request)) {
+			say no = {SAY_REFUSED, -1, 0};
+			if (fds[0] >= 0) {
+				close(fds[0]);
+				close(fds[1]);
+			}
+			send_with_fds(3, &no, sizeof no, NULL, 0);
+			continue;
+		}
+		serve_one(3, req, (size_t)n, fds[0], fds[1], &old);
+		explicit_bzero(req, (size_t)n); /* the passphrases */
+	}
+}
+
+/* The next thing the server says, or -1 when it is gone. */
+static int hear(isolate_server *s, say *a)
+{
+	ssize_t k;
+	while ((k = recv(s->sock, a, sizeof *a, 0)) < 0 && errno == EINTR)
+		;
+	return k == (ssize_t)sizeof *a ? 0 : -1;
+}
+
+static void keep_ended(isolate_server *s, const say *a)
+{
+	if (array_grow(&s->ended, &s->cap_ended, s->n_ended, sizeof *s->ended, 8) == 0)
+		s->ended[s->n_ended++] = (struct ended){a->pid, a->status};
+}
+
+/* The pid of the reader just requested; -1 if the server refused or is gone. */
+static pid_t hear_started(isolate_server *s)
+{
+	say a;
+	while (hear(s, &a) == 0) {
+		if (a.what == SAY_ENDED)
+			keep_ended(s, &a);
+		else
+			return a.what == SAY_STARTED ? a.pid : -1;
+	}
+	return -1;
+}
+
+/* The wait status of reader pid; -1 if the server is gone. */
+static int hear_ended(isolate_server *s, pid_t pid, int *status)
+{
+	for (size_t i = 0; i < s->n_ended; i++)
+		if (s->ended[i].pid == pid) {
+			*status = s->ended[i].status;
+			s->ended[i] = s->ended[--s->n_ended];
+			return 0;
+		}
+	say a;
+	while (hear(s, &a) == 0) {
+		if (a.what != SAY_ENDED)
+			continue;
+		if (a.pid == pid) {
+			*status = a.status;
+			return 0;
+		}
+		keep_ended(s, &a);
+	}
+	return -1;
+}
+
+int isolate_server_start(isolate_server **out)
+{
+	int sv[2];
+	*out = NULL;
+	isolate_server *s = xcalloc(1, sizeof *s);
+	if (!s)
+		return CUSTOS_ERROR;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		free(s);
+		return custos_error_errno(CUSTOS_ERROR, "cannot make a socket for the archive readers");
+	}
+	fflush(NULL); /* nothing buffered is written twice */
+	s->pid = fork();
+	if (s->pid == 0) {
+		close(sv[0]);
+		server_main(sv[1]);
+	}
+	close(sv[1]);
+	if (s->pid < 0) {
+		close(sv[0]);
+		free(s);
+		return custos_error_errno(CUSTOS_ERROR, "cannot start the archive reader server");
+	}
+	s->sock = sv[0];
+	*out = s;
+	return 0;
+}
+
+void isolate_server_stop(isolate_server *s)
+{
+	if (!s)
+		return;
+	close(s->sock);
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	free(s->ended);
+	free(s);
+}
+
+/* The descriptor the reader reads: the file, or the bytes put in an anonymous memory file. */
+static int source_fd(const isolate_source *src)
+{
+	if (src->fd >= 0) {
+		int fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 0);
+		return fd >= 0 ? fd : custos_error_errno(CUSTOS_ERROR, "cannot pass the archive on");
+	}
+	int fd = memfd_create("custos-archive", MFD_CLOEXEC);
+	if (fd < 0)
+		return custos_error_errno(CUSTOS_ERROR, "cannot make a memory file for the archive");
+	size_t off = 0;
+	while (off < src->n) {
+		ssize_t k = write(fd, src->p + off, src->n - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			close(fd);
+			return custos_error_errno(CUSTOS_ERROR, "cannot fill a memory file");
+		}
+		off += (size_t)k;
+	}
+	return fd;
+}
+
+static int send_request(isolate_server *s, const isolate_source *src, const container_limits *l,
+			const isolate_limits *il, int in, int out)
+{
+	buf b;
+	buf_init(&b, sizeof(request) + REQ_PASS_MAX);
+	request q = {REQ_MAGIC, src->probe, l->max_members, l->max_member_size, l->max_expanded,
+		     l->max_ratio, l->ratio_floor, l->tree_base, l->tree_used, il->memory,
+		     il->cpu_seconds, (uint32_t)l->n_passphrases};
+	buf_put(&b, &q, sizeof q);
+	for (size_t i = 0; i < l->n_passphrases && i < 256; i++)
+		buf_put(&b, l->passphrases[i], strlen(l->passphrases[i]) + 1);
+	int fds[2] = {in, out};
+	int rc = l->n_passphrases > 256 || buf_check(&b) < 0 ? -1
+		 : send_with_fds(s->sock, b.p, b.n, fds, 2);
+	if (b.p)
+		explicit_bzero(b.p, b.n);
+	buf_free(&b);
+	return rc < 0 ? custos_error_set(CUSTOS_ERROR, "cannot reach the archive reader server") : 0;
+}
+
+int container_read_isolated(isolate_server *s, const isolate_source *src,
+			    const container_limits *l, const isolate_limits *il,
+			    const container_ops *ops, container_result *out)
 {
 	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) != 0)
+	int in = source_fd(src);
+	if (in < 0)
+		return in;
+	if (pipe2(pfd, O_CLOEXEC) != 0) {
+		close(in);
 		return custos_error_errno(CUSTOS_ERROR, "cannot make a pipe for the archive reader");
+	}
 	(void)fcntl(pfd[0], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups; the default still works */
 	replay r;
-	if (replay_init(&r, pfd[0], ops, out) < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return CUSTOS_ERROR;
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(pfd[0]);
-		child_main(src, l, il, pfd[1]);
-	}
+	int rc = replay_init(&r, pfd[0], ops, out);
+	if (rc == 0)
+		rc = send_request(s, src, l, il, in, pfd[1]);
+	close(in);
 	close(pfd[1]);
+	if (rc < 0) {
+		close(pfd[0]);
+		free(r.buf);
+		return rc;
+	}
+	pid_t pid = hear_started(s);
 	if (pid < 0) {
 		close(pfd[0]);
 		free(r.buf);
-		return custos_error_errno(CUSTOS_ERROR, "cannot start the archive reader");
+		return custos_error_set(CUSTOS_ERROR, "the archive reader server did not start a reader");
 	}
 	replay_run(&r);
-	close(pfd[0]);
-	if (!r.got_result || r.broken || r.rc != 0)
-		kill(pid, SIGKILL); /* it may be stuck writing to a pipe nobody reads */
+	close(pfd[0]); /* a reader still writing gets EPIPE and ends */
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (hear_ended(s, pid, &status) < 0 && !r.got_result) {
+		r.broken = true;
+		snprintf(r.why, sizeof r.why, "the reader server is gone");
+	}
 	return replay_finish(&r, status, il);
 }

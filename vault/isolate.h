@@ -45,11 +45,17 @@ enum {
 	ISOLATE_PROBE_WRITE,  /* write to a descriptor other than the pipe (stdout) */
 };
 
-/* As container_read, in a sandboxed child. out->stop may also be "crashed",
+/* The process that starts readers: start it while the caller is still single-threaded
+ * (before worker threads exist), stop it when done. */
+typedef struct isolate_server isolate_server;
+int isolate_server_start(isolate_server **out);
+void isolate_server_stop(isolate_server *s);
+
+/* As container_read, in a sandboxed child started by s. out->stop may also be "crashed",
  * "limit:time" or "limit:memory" (with out->detail saying what the child died of). */
-int container_read_isolated(const isolate_source *src, const container_limits *l,
-			    const isolate_limits *il, const container_ops *ops,
-			    container_result *out);
+int container_read_isolated(isolate_server *s, const isolate_source *src,
+			    const container_limits *l, const isolate_limits *il,
+			    const container_ops *ops, container_result *out);
 
 /* The parent's side alone: replay a child's message stream read from fd, as if the child
  * had exited normally (fuzzing: everything a subverted child could send). */

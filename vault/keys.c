@@ -10,8 +10,25 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Guarded memory that a forked process sees as zeros (MADV_WIPEONFORK): the sandboxed
+ * archive readers, and the process that starts them, never hold the key. sodium_malloc
+ * places the bytes in page-aligned unprotected pages between guard pages, so the pages
+ * around them are the allocation's own. */
+static void *secret_malloc(size_t n)
+{
+	uint8_t *p = sodium_malloc(n);
+	if (p) {
+		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+		uintptr_t lo = (uintptr_t)p & ~(page - 1);
+		uintptr_t hi = ((uintptr_t)p + n + page - 1) & ~(page - 1);
+		(void)madvise((void *)lo, hi - lo, MADV_WIPEONFORK); /* older kernels: best effort */
+	}
+	return p;
+}
 
 #define KEYFILE_MAX 4096
 #define SEED_LEN 32
@@ -60,7 +77,7 @@ static custos_key *key_alloc(void)
 	custos_key *k = xcalloc(1, sizeof *k);
 	if (!k)
 		return NULL;
-	k->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	k->sk = secret_malloc(crypto_sign_SECRETKEYBYTES);
 	if (!k->sk) {
 		free(k);
 		custos_error_set(CUSTOS_ERROR, "cannot allocate secure memory");
@@ -141,7 +158,7 @@ static void kdf_params(enum custos_kdf_cost cost, unsigned long long *ops, size_
 static uint8_t *derive_seal_key(const char *pass, size_t passlen, const uint8_t salt[SALT_LEN],
 				unsigned long long ops, size_t mem)
 {
-	uint8_t *sk = sodium_malloc(32);
+	uint8_t *sk = secret_malloc(32);
 	if (!sk) {
 		custos_error_set(CUSTOS_ERROR, "cannot allocate secure memory");
 		return NULL;
@@ -356,7 +373,7 @@ static int open_secret(custos_key *k, const keyfile *kf, const char *text, custo
 		       void *ud, const char *path)
 {
 	lines l = kf->rest;
-	uint8_t *seed = sodium_malloc(SEED_LEN);
+	uint8_t *seed = secret_malloc(SEED_LEN);
 	int rc = 0;
 	if (!seed)
 		return custos_error_set(CUSTOS_ERROR, "cannot allocate secure memory");
@@ -437,7 +454,7 @@ done:
 
 void *custos_secret_alloc(size_t n)
 {
-	void *p = sodium_malloc(n ? n : 1);
+	void *p = secret_malloc(n ? n : 1);
 	if (!p)
 		custos_error_set(CUSTOS_ERROR, "cannot allocate secure memory");
 	return p;

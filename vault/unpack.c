@@ -516,7 +516,7 @@ static int unpack(ingest *g, const level *up, const uint8_t id[16], const uint8_
 		isolate_limits il;
 		limits_for(g, &l, &il);
 		container_ops ops = {m_begin, m_data, m_end, &lv};
-		rc = container_read_isolated(src ? src : &own, &l, &il, &ops, &r);
+		rc = container_read_isolated(g->srv, src ? src : &own, &l, &il, &ops, &r);
 	}
 	/* the container's own record comes first, whatever happened to its members */
 	int frc = rc == 0 || rc == CUSTOS_EINVALID ? flush_pending(&lv) : 0;

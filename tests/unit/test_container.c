@@ -338,14 +338,16 @@ static void isolated(void)
 	container_limits_default(&l);
 	isolate_limits il;
 	isolate_limits_default(&il);
+	isolate_server *srv = NULL;
+	CHECK_RC(isolate_server_start(&srv), 0);
 	container_ops ops = ops_for(&b);
 	isolate_source mem = {.fd = -1, .p = p, .n = n};
-	CHECK_RC(container_read_isolated(&mem, &l, &il, &ops, &rb), 0);
+	CHECK_RC(container_read_isolated(srv, &mem, &l, &il, &ops, &rb), 0);
 	int fd = memfd_create("archive", MFD_CLOEXEC);
 	CHECK(fd >= 0 && write(fd, p, n) == (ssize_t)n && lseek(fd, 0, SEEK_SET) == 0);
 	ops = ops_for(&f);
 	isolate_source file = {.fd = fd, .p = NULL, .n = 0};
-	CHECK_RC(container_read_isolated(&file, &l, &il, &ops, &rf), 0);
+	CHECK_RC(container_read_isolated(srv, &file, &l, &il, &ops, &rf), 0);
 	CHECK(a.n == 4 && b.n == 4 && f.n == 4);
 	for (size_t i = 0; i < 4; i++) {
 		CHECK(memcmp(&a.m[i], &b.m[i], sizeof a.m[i]) == 0);
@@ -360,12 +362,12 @@ static void isolated(void)
 	isolate_source t = {.fd = -1, .p = text, .n = sizeof text - 1};
 	collect c = {0};
 	ops = ops_for(&c);
-	CHECK_RC(container_read_isolated(&t, &l, &il, &ops, &rb), CUSTOS_EINVALID);
+	CHECK_RC(container_read_isolated(srv, &t, &l, &il, &ops, &rb), CUSTOS_EINVALID);
 
 	/* limits hold in the child: the ratio cut, and the member-size cut */
 	l.max_member_size = 1000;
 	c.n = 0;
-	CHECK_RC(container_read_isolated(&mem, &l, &il, &ops, &rb), 0);
+	CHECK_RC(container_read_isolated(srv, &mem, &l, &il, &ops, &rb), 0);
 	CHECK(c.n == 4 && strcmp(c.m[2].outcome, "limit:member-size") == 0);
 
 	/* every forbidden act kills the child; custos reports a crash, not a crash of its own */
@@ -373,15 +375,14 @@ static void isolated(void)
 	for (int probe = ISOLATE_PROBE_OPEN; probe <= ISOLATE_PROBE_WRITE; probe++) {
 		isolate_source s = {.fd = fd, .probe = probe};
 		c.n = 0;
-		CHECK_RC(container_read_isolated(&s, &l, &il, &ops, &rb), 0);
+		CHECK_RC(container_read_isolated(srv, &s, &l, &il, &ops, &rb), 0);
 		if (!rb.stop || strcmp(rb.stop, "crashed") != 0 || !strstr(rb.detail, "signal 31"))
 			printf("probe %d: stop %s (%s)\n", probe, rb.stop ? rb.stop : "none", rb.detail);
 		CHECK(c.n == 0 && rb.stop && strcmp(rb.stop, "crashed") == 0 &&
 		      strstr(rb.detail, "signal 31") != NULL);
 	}
-	/* CPU time: a one-second allowance is not enough for a 64 MiB member many times over
-	 * (here: a tight allowance and a large limit on the ratio so the reader keeps going) */
 	close(fd);
+	isolate_server_stop(srv);
 	free(p);
 }
 

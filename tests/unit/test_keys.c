@@ -1,6 +1,9 @@
 /* test_keys.c — key files: sealing, passphrases, permissions, tampering, caps, public forms. */
 #include "fsutil.h"
 #include "harness.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
 #include "keys.h"
 
 #include <sodium.h>
@@ -162,9 +165,33 @@ static void public_forms(void)
 	custos_key_free(k);
 }
 
+/* Secret memory reads as zeros in a forked process (the archive reader server and its
+ * readers are forks of custos), and stays as it was in custos. */
+static void secrets_not_inherited(void)
+{
+	uint8_t *p = custos_secret_alloc(100);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	memset(p, 0xA5, 100);
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < 100; i++)
+			if (p[i])
+				_exit(1);
+		_exit(0);
+	}
+	int status = -1;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(p[0] == 0xA5 && p[99] == 0xA5);
+	custos_secret_free(p);
+}
+
 int main(void)
 {
 	test_init();
+	secrets_not_inherited();
 	sealed_roundtrip();
 	permissions();
 	tampering();
