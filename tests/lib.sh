@@ -64,8 +64,12 @@ item_of_path() {
 	cx ls --json | python3 -c '
 import json, sys
 want = sys.argv[1]
-for line in sys.stdin:
-    o = json.loads(line)
+lines = sys.stdin.read().splitlines()  # all of it: ls must not meet a closed pipe
+for line in lines:
+    try:
+        o = json.loads(line)
+    except ValueError:
+        sys.exit("item_of_path: not JSON: %r" % line[:300])
     if o["path"] == want:
         print(o["id"]); break
 ' "$1"
