@@ -267,13 +267,21 @@ static void limits(void)
 	collect c = {0};
 	container_ops ops = ops_for(&c);
 	size_t n;
-	/* A tar.gz of 64 MiB of zeros: ~1000:1; cut at limit:ratio well before the end.
-	 * (A gzip of nothing but zeros would read as an empty tar: libarchive takes zero
-	 * blocks for a tar's end, so the bomb carries a tar header.) */
+	/* A tar.gz of 64 MiB of zeros: ~1000:1; cut at limit:ratio well before the end, by
+	 * the ratio to the input's size (as ingest sets it). (A gzip of nothing but zeros would
+	 * read as an empty tar: libarchive takes zero blocks for a tar's end, so the bomb
+	 * carries a tar header.) */
 	entry bomb[] = {{"zeros", AE_IFREG, NULL, (size_t)64 << 20}};
 	uint8_t *p = build(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP, bomb, 1, &n);
 	container_limits_default(&l);
 	l.max_ratio = 100;
+	/* by the container's own ratio (its read-ahead allowance: its own size here) */
+	CHECK_RC(container_read_memory(p, n, &l, &ops, &r), 0);
+	CHECK(c.n == 1 && strcmp(c.m[0].outcome, "limit:ratio") == 0 && r.expanded < ((uint64_t)16 << 20));
+	/* and by the input's */
+	c.n = 0;
+	l.tree_base = n;
+	l.max_ratio = 50;
 	CHECK_RC(container_read_memory(p, n, &l, &ops, &r), 0);
 	if (c.n != 1 || strcmp(c.m[0].outcome, "limit:ratio") != 0)
 		fprintf(stderr, "bomb: %zu bytes, %zu members, outcome %s, expanded %llu, consumed %llu\n", n,
