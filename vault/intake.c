@@ -597,7 +597,7 @@ static int ingest_large_container(ingest *g, int dirfd, const char *name, int fd
 		g->tree_base = (uint64_t)st->st_size;
 		g->tree_used = 0;
 		unpack_pending p = {overlap_resolve, &o, o.j->rec.n};
-		rc = unpack_input_pending(g, cfd, (uint64_t)st->st_size, &p);
+		rc = unpack_input_pending(g, cfd, &p);
 	}
 	overlap_join(&o); /* on an error before resolve */
 	store_large_abort(o.lo);

@@ -94,9 +94,9 @@ typedef struct unpack_pending {
 	uint64_t first_n; /* the position reserved for the container's item */
 } unpack_pending;
 
-/* Read the container in the file fd (its size given) as an input, resolving p on the way.
- * p->resolve is called exactly once unless an error is returned first. */
-int unpack_input_pending(ingest *g, int fd, uint64_t size, const unpack_pending *p);
+/* Read the container in the file fd as an input, resolving p on the way. p->resolve is
+ * called exactly once unless an error is returned first. */
+int unpack_input_pending(ingest *g, int fd, const unpack_pending *p);
 void tally_add(custos_tally *t, const char *name);
 
 #endif

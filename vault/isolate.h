@@ -12,6 +12,9 @@
  *
  * A child that dies is an outcome, never a crash of custos: the member in flight ends
  * "crashed" (or "limit:time", "limit:memory") and so does the container.
+ *
+ * Children are forked by a server process (isolate_server_start) that the caller starts
+ * while it is still single-threaded: see isolate.c, "the server".
  */
 #ifndef CUSTOS_ISOLATE_H
 #define CUSTOS_ISOLATE_H

@@ -480,7 +480,7 @@ static const char *not_opened(const ingest *g, uint64_t depth, const uint8_t sha
  * src is NULL its stored object. pend: its own record is still pending (an input read on
  * another thread), else id and sha name it. */
 static int unpack(ingest *g, const level *up, const uint8_t id[16], const uint8_t sha[32],
-		  const isolate_source *src, uint64_t size, const uint8_t *display, size_t dl,
+		  const isolate_source *src, const uint8_t *display, size_t dl,
 		  const unpack_pending *pend)
 {
 	level lv = {.g = g, .up = up, .depth = up ? up->depth + 1 : 1, .pend = pend,
@@ -510,7 +510,6 @@ static int unpack(ingest *g, const level *up, const uint8_t id[16], const uint8_
 	if (rc == 0)
 		rc = buf_check(&lv.display);
 	container_result r;
-	(void)size;
 	if (rc == 0) {
 		container_limits l;
 		isolate_limits il;
@@ -556,8 +555,7 @@ static int open_nested(level *lv, const uint8_t id[16], const uint8_t sha[32], u
 	/* small members are still in lv->small, untouched until the next member begins */
 	isolate_source mem = {.fd = -1, .p = lv->small, .n = (size_t)size};
 	if (rc == 0)
-		rc = unpack(lv->g, lv, id, sha, size <= STORE_SMALL_MAX ? &mem : NULL, size, d.p, d.n,
-			    NULL);
+		rc = unpack(lv->g, lv, id, sha, size <= STORE_SMALL_MAX ? &mem : NULL, d.p, d.n, NULL);
 	buf_free(&d);
 	return rc;
 }
@@ -565,13 +563,12 @@ static int open_nested(level *lv, const uint8_t id[16], const uint8_t sha[32], u
 int unpack_input(ingest *g, const job *j, const uint8_t *p)
 {
 	isolate_source mem = {.fd = -1, .p = p, .n = (size_t)j->rec.size};
-	return unpack(g, NULL, j->id, j->rec.sha256, p ? &mem : NULL, j->rec.size, g->path.p,
-		      g->path.n, NULL);
+	return unpack(g, NULL, j->id, j->rec.sha256, p ? &mem : NULL, g->path.p, g->path.n, NULL);
 }
 
-int unpack_input_pending(ingest *g, int fd, uint64_t size, const unpack_pending *p)
+int unpack_input_pending(ingest *g, int fd, const unpack_pending *p)
 {
 	static const uint8_t unknown[32];
 	isolate_source file = {.fd = fd};
-	return unpack(g, NULL, unknown, unknown, &file, size, g->path.p, g->path.n, p);
+	return unpack(g, NULL, unknown, unknown, &file, g->path.p, g->path.n, p);
 }

@@ -9,7 +9,10 @@
  *  - a lone gzip stream is one member; plain text and random bytes are not containers;
  *  - limits: a gzip of 64 MiB of zeros stops at limit:ratio before decoding it all;
  *    limit:member-size, limit:expanded and limit:members;
- *  - a zip cut short keeps the members read before the cut and names where it broke.
+ *  - a zip cut short keeps the members read before the cut and names where it broke;
+ *  - the sandboxed reader (isolate.c) gives exactly what the in-process reader gives, from
+ *    memory and from a file, keeps the limits, and every forbidden act (open, fork,
+ *    executable mapping, socket, writing elsewhere) ends the child with SIGSYS: "crashed".
  */
 #include "harness.h"
 
