@@ -93,3 +93,17 @@ machine_info() {
 	src=$(cd "$TOP" && cat meson.build vault/meson.build cli/meson.build vault/*.[ch] cli/*.[ch] 2>/dev/null | sha256sum | cut -c1-12)
 	echo "custos:  $CUSTOS (commit $rev, sources $src)"
 }
+
+# check LABEL CORPUS PEER FACTOR [SUFFIX]: the target line, from the medians the caller keeps
+# in WALL[corpus,tool]: PASS when peer/custos wall time >= FACTOR. SUFFIX is appended.
+check() {
+	local what=$1 name=$2 peer=$3 want=$4 suffix=${5:-} p=${WALL[$2,$3]:-} c=${WALL[$2,custos]:-}
+	if ! [[ $p =~ ^[0-9.]+$ && $c =~ ^[0-9.]+$ ]]; then
+		printf '%-58s n/a\n' "$what"
+		return
+	fi
+	local ratio verdict
+	ratio=$(awk -v p="$p" -v c="$c" 'BEGIN{printf "%.2f", p/c}')
+	verdict=$(awk -v r="$ratio" -v w="$want" 'BEGIN{print (r>=w) ? "PASS" : "FAIL"}')
+	printf '%-58s %s  (%s: %s s, custos %s s: %sx, need >= %sx)%s\n' "$what" "$verdict" "$peer" "$p" "$c" "$ratio" "$want" "$suffix"
+}

@@ -211,17 +211,6 @@ print_table() {
 	echo "(peer/custos > 1: custos is that many times faster; sync s: time for syncfs after the command to write back what it left dirty; custos fsyncs before it exits)"
 }
 
-check() { # label corpus peer factor
-	local what=$1 name=$2 peer=$3 want=$4 p=${WALL[$2,$3]:-} c=${WALL[$2,custos]:-}
-	if ! [[ $p =~ ^[0-9.]+$ && $c =~ ^[0-9.]+$ ]]; then
-		printf '%-58s n/a\n' "$what"
-		return
-	fi
-	local ratio verdict
-	ratio=$(awk -v p="$p" -v c="$c" 'BEGIN{printf "%.2f", p/c}')
-	verdict=$(awk -v r="$ratio" -v w="$want" 'BEGIN{print (r>=w) ? "PASS" : "FAIL"}')
-	printf '%-58s %s  (%s: %s s, custos %s s: %sx, need >= %sx)\n' "$what" "$verdict" "$peer" "$p" "$c" "$ratio" "$want"
-}
 
 # ------------------------------------------------------------ main
 

@@ -80,3 +80,22 @@ for line in lines:
 allow_ptrace_under_asan() {
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 }
+
+# count_calls CMD...: how many of the system calls in $SYSCALLS the command makes, as
+# "name:count ..." (openat only when it creates): the kill points of a crash sweep. Run it
+# on a scratch copy: the command really runs.
+count_calls() {
+	strace -f -qq -o "$T/count.strace" -e trace="$SYSCALLS" "$@" >/dev/null 2>&1 || true
+	python3 - "$T/count.strace" <<'PY'
+import collections, re, sys
+c = collections.Counter()
+for line in open(sys.argv[1]):
+    m = re.match(r"^\d+\s+(\w+)\(", line)
+    if not m:
+        continue
+    if m.group(1) == "openat" and "O_CREAT" not in line:
+        continue # opens that read libraries and the vault: not a write point
+    c[m.group(1)] += 1
+print(" ".join(f"{k}:{v}" for k, v in sorted(c.items())))
+PY
+}

@@ -150,6 +150,31 @@ int custos_item_find(custos_item **out, custos_vault *v, const char *spec, int f
 	return vault_load_item(v, it->id, it->seq, out);
 }
 
+/* ------------------------------------------------------------ listing records */
+
+typedef struct foreach_state {
+	custos_vault *v;
+	const uint8_t *commit;
+	const uint8_t *container; /* only the members of this item; NULL: every item */
+	custos_item_fn fn;
+	void *ud;
+} foreach_state;
+
+static int foreach_record(const event *ev, size_t i, const uint8_t *rec, size_t rn,
+			  const uint8_t *sig, size_t sn, void *ud)
+{
+	foreach_state *s = ud;
+	custos_item *it = NULL;
+	int rc = item_from_bytes(s->v, s->commit, rec, rn, sig, sn,
+				 outcome_name(ev->items[i].outcome), &it);
+	bool wanted = !s->container || (it && it->rec.is_member &&
+					memcmp(it->rec.container, s->container, CUSTOS_ITEM_ID_LEN) == 0);
+	if (rc == 0 && wanted)
+		rc = s->fn(it, s->ud);
+	custos_item_free(it);
+	return rc;
+}
+
 /* ------------------------------------------------------------ containers */
 
 void custos_container_info_clear(custos_container_info *ci)
@@ -157,27 +182,6 @@ void custos_container_info_clear(custos_container_info *ci)
 	free(ci->format.p);
 	free(ci->detail.p);
 	memset(ci, 0, sizeof *ci);
-}
-
-typedef struct members_state {
-	custos_vault *v;
-	const uint8_t *commit;
-	const uint8_t *id;
-	custos_item_fn fn;
-	void *ud;
-} members_state;
-
-static int member_record(const event *ev, size_t i, const uint8_t *rec, size_t rn,
-			 const uint8_t *sig, size_t sn, void *ud)
-{
-	members_state *s = ud;
-	custos_item *it = NULL;
-	int rc = item_from_bytes(s->v, s->commit, rec, rn, sig, sn,
-				 outcome_name(ev->items[i].outcome), &it);
-	if (rc == 0 && it->rec.is_member && memcmp(it->rec.container, s->id, CUSTOS_ITEM_ID_LEN) == 0)
-		rc = s->fn(it, s->ud);
-	custos_item_free(it);
-	return rc;
 }
 
 static int copy_field(custos_bytes *dst, const custos_bytes *src)
@@ -214,9 +218,9 @@ int custos_container_members(custos_vault *v, const custos_item *container,
 		if ((rc = copy_field(&ci->format, &k->format)) == 0)
 			rc = copy_field(&ci->detail, &k->detail);
 	}
-	members_state s = {v, ie.commit, container->id, fn, ud};
+	foreach_state s = {v, ie.commit, container->id, fn, ud};
 	if (rc == 0 && ci->opened && fn)
-		rc = vault_event_records(v, ie.commit, &ev, member_record, &s);
+		rc = vault_event_records(v, ie.commit, &ev, foreach_record, &s);
 	event_clear(&ev);
 	custody_commit_clear(&cc);
 	if (rc < 0)
@@ -246,26 +250,6 @@ int vault_event_records(custos_vault *v, const uint8_t commit[20], const event *
 	return rc;
 }
 
-typedef struct foreach_state {
-	custos_vault *v;
-	const uint8_t *commit;
-	custos_item_fn fn;
-	void *ud;
-} foreach_state;
-
-static int foreach_record(const event *ev, size_t i, const uint8_t *rec, size_t rn,
-			  const uint8_t *sig, size_t sn, void *ud)
-{
-	foreach_state *s = ud;
-	custos_item *it = NULL;
-	int rc = item_from_bytes(s->v, s->commit, rec, rn, sig, sn,
-				 outcome_name(ev->items[i].outcome), &it);
-	if (rc == 0)
-		rc = s->fn(it, s->ud);
-	custos_item_free(it);
-	return rc;
-}
-
 static int foreach_commit(const uint8_t oid[20], void *ud)
 {
 	foreach_state *s = ud;
@@ -284,7 +268,7 @@ static int foreach_commit(const uint8_t oid[20], void *ud)
 int custos_items_foreach(custos_vault *v, custos_item_fn fn, void *ud)
 {
 	uint8_t head[20];
-	foreach_state s = {v, NULL, fn, ud};
+	foreach_state s = {v, NULL, NULL, fn, ud};
 	int rc = custody_head(v->log, head);
 	return rc < 0 ? rc : custody_walk(v->log, head, foreach_commit, &s);
 }

@@ -41,21 +41,6 @@ cx ingest -q "$T/prior.txt" >/dev/null
 cp -a "$VAULT" "$T/template"
 prior=$(cx ls --json)
 
-count_calls() {
-	strace -f -qq -o "$T/count.strace" -e trace="$SYSCALLS" "$@" >/dev/null 2>&1 || true
-	python3 - "$T/count.strace" <<'PY'
-import collections, re, sys
-c = collections.Counter()
-for line in open(sys.argv[1]):
-    m = re.match(r"^\d+\s+(\w+)\(", line)
-    if not m:
-        continue
-    if m.group(1) == "openat" and "O_CREAT" not in line:
-        continue
-    c[m.group(1)] += 1
-print(" ".join(f"{k}:{v}" for k, v in sorted(c.items())))
-PY
-}
 fresh_vault() { rm -rf "$VAULT"; cp -a "$T/template" "$VAULT"; chmod -R u+w "$VAULT"; }
 
 # check_state WHERE: the invariants after a kill

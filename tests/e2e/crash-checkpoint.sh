@@ -30,25 +30,6 @@ cp -a "$W" "$T/witness-template"
 events_before=$(cx log --json | wc -l)
 log_before=$(cx log --json)
 
-# count SYSCALL occurrences of CMD... (run on scratch copies)
-count_calls() {
-	local out=$T/count.strace
-	strace -f -qq -o "$out" -e trace="$SYSCALLS" "$@" >/dev/null 2>&1 || true
-	python3 - "$out" <<'PY'
-import collections, re, sys
-c = collections.Counter()
-for line in open(sys.argv[1]):
-    m = re.match(r"^\d+\s+(\w+)\(", line)
-    if not m:
-        continue
-    name = m.group(1)
-    if name == "openat" and "O_CREAT" not in line:
-        continue # opens that read libraries and the vault: not a write point
-    c[name] += 1
-print(" ".join(f"{k}:{v}" for k, v in sorted(c.items())))
-PY
-}
-
 fresh_vault() { rm -rf "$VAULT"; cp -a "$T/template" "$VAULT"; chmod -R u+w "$VAULT"; }
 fresh_witness() { rm -rf "$W"; cp -a "$T/witness-template" "$W"; }
 
