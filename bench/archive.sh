@@ -219,9 +219,7 @@ prep() { # tool D
 	mkdir -p "$d"
 	case $tool in
 	bsdtar) mkdir -p "$d/x" ;;
-	custos)
-		[ -f "$HOME/custos.key" ] || "$CUSTOS" --key "$HOME/custos.key" key new --no-passphrase >/dev/null 2>&1
-		"$CUSTOS" --key "$HOME/custos.key" init "$d/vault" >/dev/null 2>&1 ;;
+	custos) fresh_custos_vault "$d" ;;
 	esac
 }
 

@@ -107,3 +107,9 @@ check() {
 	verdict=$(awk -v r="$ratio" -v w="$want" 'BEGIN{print (r>=w) ? "PASS" : "FAIL"}')
 	printf '%-58s %s  (%s: %s s, custos %s s: %sx, need >= %sx)%s\n' "$what" "$verdict" "$peer" "$p" "$c" "$ratio" "$want" "$suffix"
 }
+
+# fresh_custos_vault DIR: an empty vault at DIR/vault, with the bench's key (made once).
+fresh_custos_vault() {
+	[ -f "$HOME/custos.key" ] || "$CUSTOS" --key "$HOME/custos.key" key new --no-passphrase >/dev/null 2>&1
+	"$CUSTOS" --key "$HOME/custos.key" init "$1/vault" >/dev/null 2>&1
+}

@@ -94,9 +94,7 @@ prep() { # tool C D
 	git-annex)
 		# annex adds files in place, so it gets its own copy of the corpus (untimed)
 		cp -r "$c" "$d/work" && git -C "$d/work" init -q && git -C "$d/work" "${GITC[@]}" annex init -q bench ;;
-	custos)
-		[ -f "$HOME/custos.key" ] || "$CUSTOS" --key "$HOME/custos.key" key new --no-passphrase >/dev/null 2>&1
-		"$CUSTOS" --key "$HOME/custos.key" init "$d/vault" >/dev/null 2>&1 ;;
+	custos) fresh_custos_vault "$d" ;;
 	esac
 }
 

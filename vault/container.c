@@ -395,22 +395,3 @@ int container_read_memory(const uint8_t *p, size_t n, const container_limits *l,
 	reader src = {.fd = -1, .mem = p, .mem_n = n, .size = n};
 	return read_opened(a, archive_read_open_memory(a, p, n), &src, l, ops, out);
 }
-
-/* ------------------------------------------------------------ detection */
-
-bool container_detect(const uint8_t *p, size_t n)
-{
-	struct archive *a = reader_new();
-	struct archive_entry *e;
-	bool yes = false;
-	if (a && archive_read_open_memory(a, p, n) == ARCHIVE_OK) {
-		int ar = archive_read_next_header(a, &e);
-		yes = ar >= ARCHIVE_WARN && is_lone_stream_ok(a);
-		/* an empty archive (tar or zip with no member) is a container too */
-		yes |= ar == ARCHIVE_EOF && archive_format(a) != ARCHIVE_FORMAT_RAW &&
-		       archive_format(a) != 0;
-	}
-	if (a)
-		archive_read_free(a);
-	return yes;
-}

@@ -86,10 +86,6 @@ typedef struct container_result {
 	char detail[256];
 } container_result;
 
-/* Is this a container custos opens? Looks at the first bytes only (libarchive's bidding
- * on a prefix). */
-bool container_detect(const uint8_t *p, size_t n);
-
 /* Read the container that fills the file fd (from offset 0). Returns 0 when the container
  * was read (its outcomes and stop reason in *out and through ops), CUSTOS_EINVALID when
  * fd is not a container custos opens, or the first error a callback returned. */

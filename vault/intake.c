@@ -164,6 +164,26 @@ static int refuse_errno(ingest *g, int err)
 }
 
 /* The item's record (FS §4), less what the worker adds: type and description. */
+void record_set_digest(custos_record *r, const digest_result *dr)
+{
+	memcpy(r->sha256, dr->sha256, 32);
+	r->size = dr->bytes;
+	char *extra[] = {r->md5, r->sha1, r->sha512, r->blake2b};
+	for (int i = 0; i < DIGEST_EXTRA_N; i++)
+		strcpy(extra[i], dr->extra_hex[i]);
+}
+
+void record_set_receipt(ingest *g, custos_record *r, const digest_result *dr)
+{
+	memcpy(r->vault, g->v->info.id, sizeof r->vault);
+	r->seq = g->ev.seq;
+	r->n = g->submitted++;
+	record_set_digest(r, dr);
+	r->source = g->ev.source; /* borrowed: lives as long as the ingest */
+	r->ingested = g->ev.time;
+	memcpy(r->custodian, custos_key_public(g->key)->id, CUSTOS_KEYID_LEN);
+}
+
 static job *item_job(ingest *g, const uint8_t *name, size_t nl, const digest_result *dr,
 		     const struct stat *st, int outcome)
 {
@@ -175,20 +195,10 @@ static job *item_job(ingest *g, const uint8_t *name, size_t nl, const digest_res
 		job_free(j);
 		return NULL;
 	}
-	memcpy(r->vault, g->v->info.id, sizeof r->vault);
-	r->seq = g->ev.seq;
-	r->n = g->submitted++;
+	record_set_receipt(g, r, dr);
 	r->kind = CUSTOS_KIND_FILE;
-	memcpy(r->sha256, dr->sha256, 32);
-	r->size = dr->bytes;
-	r->source = g->ev.source; /* borrowed: lives as long as the ingest */
 	r->has_mtime = 1;
 	r->mtime = (int64_t)st->st_mtim.tv_sec;
-	char *extra[] = {r->md5, r->sha1, r->sha512, r->blake2b};
-	for (int i = 0; i < DIGEST_EXTRA_N; i++)
-		strcpy(extra[i], dr->extra_hex[i]);
-	r->ingested = g->ev.time;
-	memcpy(r->custodian, custos_key_public(g->key)->id, CUSTOS_KEYID_LEN);
 	j->outcome = outcome;
 	return j;
 }
@@ -560,12 +570,7 @@ static int overlap_resolve(void *ud, uint8_t id[CUSTOS_ITEM_ID_LEN], uint8_t sha
 	o->lo = NULL;
 	if (rc < 0)
 		return rc;
-	custos_record *r = &o->j->rec;
-	memcpy(r->sha256, o->fr.dr.sha256, 32);
-	r->size = o->fr.dr.bytes;
-	char *extra[] = {r->md5, r->sha1, r->sha512, r->blake2b};
-	for (int i = 0; i < DIGEST_EXTRA_N; i++)
-		strcpy(extra[i], o->fr.dr.extra_hex[i]);
+	record_set_digest(&o->j->rec, &o->fr.dr);
 	o->j->outcome = existed ? OUTCOME_DUPLICATE : OUTCOME_STORED;
 	if (attach_prefix(o->j, o->prefix, o->fr.prefix_len) < 0)
 		return CUSTOS_ERROR;

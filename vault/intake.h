@@ -64,6 +64,10 @@ typedef struct job {
 } job;
 
 void report_progress(ingest *g, bool force);
+/* A record's hashes (sha256, size, --also-hash digests) from what was read. */
+void record_set_digest(custos_record *r, const digest_result *dr);
+/* What every record of this ingest shares, its position (the next n) and its hashes. */
+void record_set_receipt(ingest *g, custos_record *r, const digest_result *dr);
 job *job_new(ingest *g);
 void job_free(void *p);
 int job_work(void *p, void *ctx);

@@ -270,17 +270,12 @@ static job *member_job(level *lv, const container_member *m, const digest_result
 		job_free(j);
 		return NULL;
 	}
-	memcpy(r->vault, g->v->info.id, sizeof r->vault);
-	r->seq = g->ev.seq;
-	r->n = g->submitted++;
+	record_set_receipt(g, r, dr);
 	r->kind = kind_of(m->type);
 	if (custos_kind_has_target(r->kind) && !r->target.p && copy_bytes(&r->target, (const uint8_t *)"", 0) < 0) {
 		job_free(j);
 		return NULL;
 	}
-	memcpy(r->sha256, dr->sha256, 32);
-	r->size = dr->bytes;
-	r->source = g->ev.source; /* borrowed */
 	r->has_mtime = m->has_mtime;
 	r->mtime = m->mtime;
 	r->is_member = 1;
@@ -288,11 +283,6 @@ static job *member_job(level *lv, const container_member *m, const digest_result
 	r->member = m->index;
 	r->mode = m->mode & 07777;
 	snprintf(r->outcome, sizeof r->outcome, "%s", outcome);
-	char *extra[] = {r->md5, r->sha1, r->sha512, r->blake2b};
-	for (int i = 0; i < DIGEST_EXTRA_N; i++)
-		strcpy(extra[i], dr->extra_hex[i]);
-	r->ingested = g->ev.time;
-	memcpy(r->custodian, custos_key_public(g->key)->id, CUSTOS_KEYID_LEN);
 	j->outcome = stored;
 	memcpy(j->container_hex, lv->id_hex, sizeof j->container_hex);
 	buf d;

@@ -2,6 +2,7 @@
  * crashes, every member it begins it ends, and limits hold (tight ones here, so that a
  * mutated bomb stays cheap). */
 #include "container.h"
+#include "intake.h"
 
 #include <stdlib.h>
 
@@ -63,6 +64,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* a limit may be passed by at most one block of the member that passed it */
 	if (r.expanded > l.max_expanded + (1u << 20) || r.members > l.max_members)
 		abort();
-	(void)container_detect(data, size);
+	(void)unpack_looks_like_container(data, size);
 	return 0;
 }

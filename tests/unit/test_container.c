@@ -17,6 +17,7 @@
 #include "harness.h"
 
 #include "container.h"
+#include "intake.h"
 #include "isolate.h"
 #include "digest.h"
 
@@ -189,7 +190,7 @@ static void ordinary(int format, int filter, const char *what)
 	uint8_t *p = build(format, filter, es, 3, &n);
 	collect c = {0};
 	container_result r;
-	CHECK(container_detect(p, n));
+	CHECK(unpack_looks_like_container(p, n));
 	CHECK_RC(read_default(p, n, &c, &r), 0);
 	if (c.n != 3)
 		fprintf(stderr, "%s: %zu members (%s)\n", what, c.n, r.stop ? r.stop : "-");
@@ -249,18 +250,18 @@ static void lone_streams(void)
 	uint8_t *p = build(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, es, 1, &n);
 	collect c = {0};
 	container_result r;
-	CHECK(container_detect(p, n));
+	CHECK(unpack_looks_like_container(p, n));
 	CHECK_RC(read_default(p, n, &c, &r), 0);
 	uint8_t want[32];
 	sha_of(want, text, sizeof text - 1);
 	CHECK(c.n == 1 && c.m[0].bytes == sizeof text - 1 && memcmp(c.m[0].sha, want, 32) == 0);
 	free(p);
-	CHECK(!container_detect((const uint8_t *)text, sizeof text - 1));
+	CHECK(!unpack_looks_like_container((const uint8_t *)text, sizeof text - 1));
 	CHECK_RC(read_default((const uint8_t *)text, sizeof text - 1, &c, &r), CUSTOS_EINVALID);
 	uint8_t rnd[4096];
 	uint64_t st = 7;
 	test_random(rnd, sizeof rnd, &st);
-	CHECK(!container_detect(rnd, sizeof rnd));
+	CHECK(!unpack_looks_like_container(rnd, sizeof rnd));
 }
 
 static void limits(void)
