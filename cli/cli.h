@@ -43,6 +43,8 @@ int cmd_checkpoint(cli *c, int argc, char **argv);
 int cmd_witness(cli *c, int argc, char **argv);
 int cmd_prove(cli *c, int argc, char **argv);
 int cmd_verify_proof(cli *c, int argc, char **argv);
+int cmd_export(cli *c, int argc, char **argv);
+int cmd_verify_package(cli *c, int argc, char **argv);
 const command *find_command(const char *name);
 
 /* Print "custos: <msg>: <library message>" to stderr and return the exit status for rc. */
@@ -83,6 +85,14 @@ void print_bytes(FILE *f, const uint8_t *p, size_t n);
 void print_item_json(FILE *f, const custos_item *it);
 /* The same without the closing brace, for callers that add fields. */
 void print_item_json_fields(FILE *f, const custos_item *it);
+
+/* Problems of a check printed as they come: "PROBLEM kind: where: detail" lines, or JSON
+ * objects separated by commas (the caller prints the enclosing array). */
+typedef struct problem_out {
+	bool json;
+	bool first;
+} problem_out;
+void print_problem(const custos_problem *p, void *ud);
 
 /* Parse --opt value or --opt=value forms by getopt_long; commands use this table shape. */
 #define OPT_HELP 'h'

@@ -49,26 +49,6 @@ int cmd_prove(cli *c, int argc, char **argv)
 	return st;
 }
 
-typedef struct vp_out {
-	bool json;
-	bool first;
-} vp_out;
-
-static void on_problem(const custos_problem *p, void *ud)
-{
-	vp_out *o = ud;
-	if (o->json) {
-		printf("%s{\"problem\":\"%s\",\"where\":", o->first ? "" : ",", p->kind);
-		json_str(stdout, p->where);
-		fputs(",\"detail\":", stdout);
-		json_str(stdout, p->detail);
-		putchar('}');
-		o->first = false;
-	} else {
-		printf("PROBLEM %s: %s: %s\n", p->kind, p->where, p->detail);
-	}
-}
-
 static void print_result(const custos_proof_result *r, const custos_proof_opts *o, bool json)
 {
 	char sha[65];
@@ -114,8 +94,8 @@ int cmd_verify_proof(cli *c, int argc, char **argv)
 	custos_pubkey trust;
 	bool have_trust = false, have_min = false;
 	char **wits = calloc((size_t)argc, sizeof *wits);
-	vp_out vo = {.first = true};
-	custos_proof_opts o = {.witnesses = (const char *const *)wits, .on_problem = on_problem, .ud = &vo};
+	problem_out vo = {.first = true};
+	custos_proof_opts o = {.witnesses = (const char *const *)wits, .on_problem = print_problem, .ud = &vo};
 	int ch, st = 0;
 	while (st == 0 && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end = NULL;

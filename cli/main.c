@@ -168,6 +168,33 @@ const command commands[] = {
 	 "keys, or files holding them; by default all of them must have cosigned, else N).\n"
 	 "With EXHIBIT, that the file is the recorded bytes (SHA-256 and size). Each failure\n"
 	 "is named; exit 0 when everything holds, 1 otherwise.\n\n" EXIT_CODES},
+	{"export", cmd_export, "write an exhibit package: a signed BagIt bag with proofs",
+	 "usage: custos export ITEM... -o FILE.tar [--no-content] [--json]\n\n"
+	 "Writes a tar holding one BagIt 1.0 bag (RFC 8493, FS §10) whose payload, under data/,\n"
+	 "is the exhibits' bytes, with manifest-sha256.txt, manifest-sha512.txt,\n"
+	 "tagmanifest-sha256.txt and bag-info.txt, and a tag directory custos/ holding each\n"
+	 "item record and its signature, the custody events that received the items and\n"
+	 "issued the checkpoint, an exhibit proof per item against the latest checkpoint\n"
+	 "(with every cosignature held), the custodian public key in custos, ssh and minisign\n"
+	 "forms, a minisign signature per exhibit and one over the tag manifest (which seals\n"
+	 "the bag), and VERIFY.txt: how to check it with sha256sum, minisign and\n"
+	 "'custos verify-package'. Payload file names are '<item id>_<name made safe>'; the\n"
+	 "original name is in the record.\n\n"
+	 "  -o FILE.tar     the package; never overwritten. The bag's directory is FILE's name.\n"
+	 "  --no-content    leave the exhibit files out: proofs of files the other side holds\n\n"
+	 "Needs the custodian key (the package is signed). Every item must be older than the\n"
+	 "latest checkpoint ('custos checkpoint' first).\n\n" GLOBAL_OPTS EXIT_CODES},
+	{"verify-package", cmd_verify_package, "check an exhibit package, with no vault",
+	 "usage: custos verify-package FILE.tar --trust KEY [--witness KEY]... [--min-witnesses N]\n"
+	 "                             [--exhibit FILE]... [--json]\n\n"
+	 "Checks, with no vault: the bag (bagit.txt, both payload manifests, the tag manifest,\n"
+	 "Payload-Oxum; no file unlisted, none missing), the custodian's signature over the\n"
+	 "tag manifest, and per exhibit its record and signature, its custody event, its\n"
+	 "exhibit proof against the package's checkpoint (and the given witnesses'\n"
+	 "cosignatures: by default all of them, else N), its minisign signature and that its\n"
+	 "bytes are the recorded ones. With --exhibit, that each file at hand is one of the\n"
+	 "exhibits (the check a package made with --no-content is for). Every failure is named\n"
+	 "(FS §10.3); exit 0 when everything holds, 1 otherwise.\n\n" EXIT_CODES},
 	{"help", cmd_help, "help on a command", "usage: custos help [COMMAND]\n"},
 	{NULL, NULL, NULL, NULL},
 };

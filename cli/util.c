@@ -403,3 +403,18 @@ void print_item_json_fields(FILE *f, const custos_item *it)
 		ts, kid, (unsigned long long)r->seq, it->commit, it->outcome,
 		it->sig_ok ? "true" : "false");
 }
+
+void print_problem(const custos_problem *p, void *ud)
+{
+	problem_out *o = ud;
+	if (o->json) {
+		printf("%s{\"problem\":\"%s\",\"where\":", o->first ? "" : ",", p->kind);
+		json_str(stdout, p->where);
+		fputs(",\"detail\":", stdout);
+		json_str(stdout, p->detail);
+		putchar('}');
+		o->first = false;
+	} else {
+		printf("PROBLEM %s: %s: %s\n", p->kind, p->where, p->detail);
+	}
+}

@@ -22,5 +22,12 @@ int checkpoint_open(note *nt, checkpoint_text *ct, const uint8_t *p, size_t n,
 		    const char *vault_id, const custos_pubkey *custodian);
 /* Does the log extend the checkpoint? 0, or CUSTOS_EINTEGRITY naming rollback or fork. */
 int checkpoint_against_log(custos_vault *v, const checkpoint_text *ct);
+/* Append the exhibit proof (FS §9.5) of an item against checkpoint cp to b. */
+int proof_make(custos_vault *v, const custos_item *item, const custos_checkpoint *cp, buf *b);
+/* Check the cosignatures on a checkpoint note of each witness verifier key given; reports
+ * bad-witness-key, bad-cosignature and (fewer than min valid) missing-cosignature.
+ * Returns the number of valid ones. */
+size_t proof_check_witnesses(const note *nt, const char *const *witnesses, size_t n, size_t min,
+			     const char *where, problem_fn on_problem, void *ud, uint64_t *problems);
 
 #endif

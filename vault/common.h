@@ -114,6 +114,10 @@ void *xcalloc(size_t n, size_t size);
 void problem_emit(void (*on_problem)(const custos_problem *p, void *ud), void *ud,
 		  const char *kind, const char *where, const char *fmt, va_list ap)
 	__attribute__((format(printf, 5, 0)));
+typedef void (*problem_fn)(const custos_problem *p, void *ud);
+/* problem_emit, counting the problem in *problems. */
+void problem_report(problem_fn on_problem, void *ud, uint64_t *problems, const char *kind,
+		    const char *where, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Room for element n of the growable array *(T **)pp of *cap elements of `elem` bytes:
  * when n == *cap, doubles it (starting at `first`). 0, or CUSTOS_ERROR when out of memory. */
 int array_grow(void *pp, size_t *cap, size_t n, size_t elem, size_t first);

@@ -448,6 +448,62 @@ int custos_proof_verify(const uint8_t *proof, size_t n, const custos_proof_opts 
 			custos_proof_result *out);
 void custos_proof_result_clear(custos_proof_result *r);
 
+/* ---------------------------------------------------------------- packages (FS §10) */
+
+typedef struct custos_export_opts {
+	int no_content; /* leave the exhibit files out: proofs of files the other side holds */
+	/* Called as each exhibit is written; payload is its path in the bag, NULL without
+	 * content. */
+	void (*on_exhibit)(const custos_item *item, const char *payload, void *ud);
+	void *ud;
+} custos_export_opts;
+
+typedef struct custos_export_summary {
+	uint64_t exhibits, payload_files, payload_bytes, files;
+	uint64_t tree_size; /* of the checkpoint the exhibits are proven against */
+} custos_export_summary;
+
+/* Write an exhibit package of the given items (specs as for custos_item_find) to `out`, a
+ * new file (CUSTOS_EEXISTS if it exists). Needs the custodian key: the package and each
+ * exhibit are minisign-signed. Every item must be covered by the latest checkpoint. */
+int custos_export(custos_vault *v, const custos_key *key, const char *const *items, size_t n,
+		  const char *out, const custos_export_opts *o, custos_export_summary *sum);
+
+/* One exhibit of a checked package. */
+typedef struct custos_package_exhibit {
+	const char *item;     /* item id, hex */
+	const char *payload;  /* its file in the bag, or NULL (a package without content) */
+	const custos_record *rec; /* NULL when the record did not parse */
+	int content_ok;       /* 1 payload matches the record, 0 it does not, -1 not in package */
+	int proof_ok;         /* the exhibit proof verified */
+	const char *held;     /* an --exhibit file found to be this exhibit, or NULL */
+} custos_package_exhibit;
+
+typedef struct custos_package_opts {
+	const custos_pubkey *trust;    /* the custodian key (required) */
+	const char *const *witnesses;  /* verifier keys of trusted witnesses */
+	size_t n_witnesses;
+	size_t min_witnesses;
+	const char *const *exhibits;   /* files at hand, each to be one of the exhibits */
+	size_t n_exhibits;
+	void (*on_problem)(const custos_problem *p, void *ud);
+	void (*on_exhibit)(const custos_package_exhibit *e, void *ud);
+	void *ud;
+} custos_package_opts;
+
+typedef struct custos_package_result {
+	char vault[2 * CUSTOS_VAULT_ID_LEN + 1];
+	uint64_t files, payload_files, payload_bytes, exhibits;
+	uint64_t tree_size;
+	size_t witnesses_ok;   /* witnesses with a valid cosignature on the checkpoint */
+	uint64_t problems;
+} custos_package_result;
+
+/* Check a package with no vault. 0 when everything holds, CUSTOS_EINTEGRITY when problems
+ * were reported (each through on_problem), other codes on operational failure. */
+int custos_package_verify(const char *path, const custos_package_opts *o,
+			  custos_package_result *out);
+
 /* ---------------------------------------------------------------- witnesses (FS §9.7) */
 
 /* Make a witness state directory (new or empty) for a witness named `name`; its key file

@@ -117,6 +117,11 @@ int sha512_buf(uint8_t out[64], const void *p, size_t n)
 	return oneshot(EVP_sha512(), out, p, n);
 }
 
+int blake2b512_buf(uint8_t out[64], const void *p, size_t n)
+{
+	return oneshot(EVP_blake2b512(), out, p, n);
+}
+
 int custos_hash_algs_parse(unsigned *out, const char *list)
 {
 	unsigned algs = 0;
@@ -141,7 +146,7 @@ int custos_hash_algs_parse(unsigned *out, const char *list)
 	return 0;
 }
 
-int sha256_file(const char *path, uint8_t out[32], uint64_t *size)
+int digest_file(const char *path, unsigned algs, digest_result *dr)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -153,9 +158,8 @@ int sha256_file(const char *path, uint8_t out[32], uint64_t *size)
 		return custos_error_set(CUSTOS_EINVALID, "%s is not a regular file", path);
 	}
 	digest d;
-	digest_result dr;
 	uint8_t *b = malloc(1 << 20);
-	int rc = b ? digest_init(&d, 0) : custos_error_set(CUSTOS_ERROR, "out of memory");
+	int rc = b ? digest_init(&d, algs) : custos_error_set(CUSTOS_ERROR, "out of memory");
 	while (rc == 0) {
 		ssize_t n = read(fd, b, 1 << 20);
 		if (n < 0 && errno == EINTR)
@@ -166,13 +170,22 @@ int sha256_file(const char *path, uint8_t out[32], uint64_t *size)
 			break;
 		rc = digest_update(&d, b, (size_t)n);
 	}
-	if (rc == 0 && (rc = digest_final(&d, &dr)) == 0) {
-		memcpy(out, dr.sha256, 32);
-		*size = dr.bytes;
-	}
+	if (rc == 0)
+		rc = digest_final(&d, dr);
 	if (b)
 		digest_free(&d);
 	free(b);
 	close(fd);
+	return rc;
+}
+
+int sha256_file(const char *path, uint8_t out[32], uint64_t *size)
+{
+	digest_result dr;
+	int rc = digest_file(path, 0, &dr);
+	if (rc == 0) {
+		memcpy(out, dr.sha256, 32);
+		*size = dr.bytes;
+	}
 	return rc;
 }

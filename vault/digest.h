@@ -30,7 +30,11 @@ void digest_free(digest *d);
 
 int sha256_buf(uint8_t out[32], const void *p, size_t n);
 int sha512_buf(uint8_t out[64], const void *p, size_t n);
+/* BLAKE2b-512 without a key: what minisign signs in its hashed mode. */
+int blake2b512_buf(uint8_t out[64], const void *p, size_t n);
 /* SHA-256 and size of a regular file. */
+/* Hash a regular file with SHA-256 and `algs`. */
+int digest_file(const char *path, unsigned algs, digest_result *dr);
 int sha256_file(const char *path, uint8_t out[32], uint64_t *size);
 /* Parse "md5,sha1,sha512,blake2b" into enum custos_hash_alg bits. */
 int custos_hash_algs_parse(unsigned *out, const char *list);

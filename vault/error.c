@@ -93,3 +93,13 @@ void problem_emit(void (*on_problem)(const custos_problem *p, void *ud), void *u
 		on_problem(&p, ud);
 	}
 }
+
+void problem_report(problem_fn on_problem, void *ud, uint64_t *problems, const char *kind,
+		    const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	(*problems)++;
+	problem_emit(on_problem, ud, kind, where, fmt, ap);
+	va_end(ap);
+}

@@ -83,56 +83,71 @@ char *path_dirname(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
-int fs_atomic_write(const char *path, const void *data, size_t n, mode_t mode, bool no_replace)
+int fs_temp_create(const char *path, int *fd, char **tmp)
 {
-	int rc = CUSTOS_ERROR, fd = -1;
-	char *dir = path_dirname(path);
-	char *tmp = NULL;
-	if (!dir)
-		return CUSTOS_ERROR;
 	size_t tl = strlen(path) + 32;
-	tmp = malloc(tl);
-	if (!tmp)
-		goto done;
-	snprintf(tmp, tl, "%s.tmp-XXXXXX", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = custos_error_errno(CUSTOS_ERROR, "cannot create temporary file for %s", path);
-		free(tmp);
-		tmp = NULL;
-		goto done;
+	*fd = -1;
+	*tmp = malloc(tl);
+	if (!*tmp)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	snprintf(*tmp, tl, "%s.tmp-XXXXXX", path);
+	*fd = mkostemp(*tmp, O_CLOEXEC);
+	if (*fd < 0) {
+		int rc = custos_error_errno(CUSTOS_ERROR, "cannot create temporary file for %s", path);
+		free(*tmp);
+		*tmp = NULL;
+		return rc;
 	}
-	if ((rc = fs_write_all(fd, data, n, path)) < 0)
-		goto done;
-	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-		rc = custos_error_errno(CUSTOS_ERROR, "cannot sync %s", path);
-		goto done;
-	}
-	close(fd);
-	fd = -1;
-	if (no_replace) {
-		if (link(tmp, path) != 0) {
-			rc = errno == EEXIST ? custos_error_set(CUSTOS_EEXISTS, "%s already exists", path)
-					     : custos_error_errno(CUSTOS_ERROR, "cannot create %s", path);
-			goto done;
-		}
-		unlink(tmp);
-	} else if (rename(tmp, path) != 0) {
-		rc = custos_error_errno(CUSTOS_ERROR, "cannot rename into %s", path);
-		goto done;
-	}
-	free(tmp);
-	tmp = NULL;
-	rc = fs_fsync_dir(dir);
-done:
+	return 0;
+}
+
+void fs_temp_discard(int fd, char *tmp)
+{
 	if (fd >= 0)
 		close(fd);
 	if (tmp) {
 		unlink(tmp);
 		free(tmp);
 	}
+}
+
+int fs_temp_publish(int fd, char *tmp, const char *path, mode_t mode, bool no_replace)
+{
+	int rc = 0;
+	char *dir = path_dirname(path);
+	if (!dir) {
+		fs_temp_discard(fd, tmp);
+		return CUSTOS_ERROR;
+	}
+	if (fchmod(fd, mode) != 0 || fsync(fd) != 0)
+		rc = custos_error_errno(CUSTOS_ERROR, "cannot sync %s", path);
+	close(fd);
+	if (rc == 0 && no_replace && link(tmp, path) != 0)
+		rc = errno == EEXIST ? custos_error_set(CUSTOS_EEXISTS, "%s already exists", path)
+				     : custos_error_errno(CUSTOS_ERROR, "cannot create %s", path);
+	else if (rc == 0 && !no_replace && rename(tmp, path) != 0)
+		rc = custos_error_errno(CUSTOS_ERROR, "cannot rename into %s", path);
+	if (rc < 0 || no_replace)
+		unlink(tmp);
+	free(tmp);
+	if (rc == 0)
+		rc = fs_fsync_dir(dir);
 	free(dir);
 	return rc;
+}
+
+int fs_atomic_write(const char *path, const void *data, size_t n, mode_t mode, bool no_replace)
+{
+	int fd;
+	char *tmp;
+	int rc = fs_temp_create(path, &fd, &tmp);
+	if (rc < 0)
+		return rc;
+	if ((rc = fs_write_all(fd, data, n, path)) < 0) {
+		fs_temp_discard(fd, tmp);
+		return rc;
+	}
+	return fs_temp_publish(fd, tmp, path, mode, no_replace);
 }
 
 int fs_read_file(uint8_t **out, size_t *len, const char *path, size_t limit)

@@ -16,6 +16,12 @@ int fs_read_all(int fd, void *p, size_t n, size_t *got, const char *what);
 int fs_fsync_dir(const char *dir);
 /* Write data to path atomically. With no_replace, fails with CUSTOS_EEXISTS if path exists. */
 int fs_atomic_write(const char *path, const void *data, size_t n, mode_t mode, bool no_replace);
+/* The same in steps, for files written as a stream: a temp file next to path (*tmp
+ * malloc'd), then publish (fchmod, fsync, link or rename, fsync of the directory; takes
+ * fd and tmp over) or discard (close, unlink, free). */
+int fs_temp_create(const char *path, int *fd, char **tmp);
+int fs_temp_publish(int fd, char *tmp, const char *path, mode_t mode, bool no_replace);
+void fs_temp_discard(int fd, char *tmp);
 /* Read a whole file of at most limit bytes. *out is malloc'd and NUL-terminated. */
 int fs_read_file(uint8_t **out, size_t *len, const char *path, size_t limit);
 int fs_mkdirs(const char *path, mode_t mode);

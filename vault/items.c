@@ -296,21 +296,21 @@ int vault_locate(custos_vault *v, const uint8_t sha256[32], bool *loose, store_p
 	return rc < 0 ? CUSTOS_ENOTFOUND : rc;
 }
 
-int custos_item_cat(custos_vault *v, const custos_item *item, int fd)
+int vault_item_stream(custos_vault *v, const custos_item *item, unsigned algs, vault_bytes_fn fn,
+		      void *ud, digest_result *dr)
 {
 	bool loose;
 	store_packed loc;
 	int in = -1;
 	uint64_t off, len;
 	digest d;
-	digest_result dr;
 	int rc = vault_locate(v, item->rec.sha256, &loose, &loc, NULL);
 	if (rc == 0)
 		rc = store_open_read(v->store, item->rec.sha256, loose ? NULL : &loc, &in, &off, &len);
 	if (rc < 0)
 		return rc;
 	uint8_t *b = malloc(1 << 20);
-	if (!b || digest_init(&d, 0) < 0) {
+	if (!b || digest_init(&d, algs) < 0) {
 		free(b);
 		close(in);
 		return custos_error_set(CUSTOS_ERROR, "out of memory");
@@ -326,17 +326,28 @@ int custos_item_cat(custos_vault *v, const custos_item *item, int fd)
 			break;
 		}
 		digest_update(&d, b, (size_t)r);
-		rc = fs_write_all(fd, b, (size_t)r, "the output");
+		rc = fn(b, (size_t)r, ud);
 		off += (uint64_t)r;
 		len -= (uint64_t)r;
 	}
-	if (rc == 0 && (rc = digest_final(&d, &dr)) == 0 &&
-	    (dr.bytes != item->rec.size || memcmp(dr.sha256, item->rec.sha256, 32) != 0))
+	if (rc == 0 && (rc = digest_final(&d, dr)) == 0 &&
+	    (dr->bytes != item->rec.size || memcmp(dr->sha256, item->rec.sha256, 32) != 0))
 		rc = CUSTOS_CORRUPT("the stored bytes of item %s do not match its SHA-256", item->id_hex);
 	digest_free(&d);
 	free(b);
 	close(in);
 	return rc;
+}
+
+static int write_to_fd(const uint8_t *p, size_t n, void *ud)
+{
+	return fs_write_all(*(int *)ud, p, n, "the output");
+}
+
+int custos_item_cat(custos_vault *v, const custos_item *item, int fd)
+{
+	digest_result dr;
+	return vault_item_stream(v, item, 0, write_to_fd, &fd, &dr);
 }
 
 /* ------------------------------------------------------------ custody trail */

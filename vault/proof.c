@@ -38,8 +38,7 @@ static int item_leaf(custos_vault *v, const custos_item *item, uint8_t commit[20
 	return rc;
 }
 
-static int proof_body(custos_vault *v, const custos_item *item, const custos_checkpoint *cp,
-		      buf *b)
+int proof_make(custos_vault *v, const custos_item *item, const custos_checkpoint *cp, buf *b)
 {
 	uint8_t commit[20], keyid[8], sig[64], *rec = NULL, *sigf = NULL;
 	size_t rn = 0, sn = 0, k = 0;
@@ -102,7 +101,7 @@ int custos_prove(custos_vault *v, const custos_item *item, char **out, size_t *o
 	buf_init(&b, PROOF_MAX);
 	int rc = custos_checkpoint_latest(v, &cp);
 	if (rc == 0)
-		rc = proof_body(v, item, &cp, &b);
+		rc = proof_make(v, item, &cp, &b);
 	if (rc == 0) {
 		buf_putc(&b, '\0');
 		*out = buf_steal(&b, out_len);
@@ -189,17 +188,10 @@ typedef struct pv {
 	custos_proof_result *out;
 } pv;
 
-static void report(pv *s, const char *kind, const char *where, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
-static void report(pv *s, const char *kind, const char *where, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	s->out->problems++;
-	problem_emit(s->o->on_problem, s->o->ud, kind, where, fmt, ap);
-	va_end(ap);
-}
+#define report(s, kind, where, ...)                                                      \
+	problem_report((s)->o->on_problem, (s)->o->ud, &(s)->out->problems, kind, where,       \
+		       __VA_ARGS__)
 
 static void check_record(pv *s, const parsed_proof *pp)
 {
@@ -239,29 +231,32 @@ static void check_exhibit(pv *s)
 		       "the file's SHA-256 or size differs from the record's");
 }
 
-static void check_witnesses(pv *s, const note *nt)
+size_t proof_check_witnesses(const note *nt, const char *const *witnesses, size_t n, size_t min,
+			     const char *where, problem_fn on_problem, void *ud, uint64_t *problems)
 {
-	size_t missing = 0;
-	for (size_t i = 0; i < s->o->n_witnesses; i++) {
+	size_t missing = 0, ok = 0;
+	for (size_t i = 0; i < n; i++) {
 		note_vkey w;
-		const char *k = s->o->witnesses[i];
+		const char *k = witnesses[i];
 		if (note_vkey_parse(&w, k, strlen(k)) < 0) {
-			report(s, "bad-witness-key", k, "%s", custos_error_last());
+			problem_report(on_problem, ud, problems, "bad-witness-key", k, "%s",
+				       custos_error_last());
 			continue;
 		}
 		int rc = note_verify(nt, &w, NULL);
 		if (rc == 0)
-			s->out->witnesses_ok++;
+			ok++;
 		else if (rc == CUSTOS_ENOTFOUND)
 			missing++;
 		else
-			report(s, "bad-cosignature", w.name,
-			       "the cosignature by this witness does not verify");
+			problem_report(on_problem, ud, problems, "bad-cosignature", w.name,
+				       "the cosignature by this witness does not verify");
 	}
-	if (s->out->witnesses_ok < s->o->min_witnesses)
-		report(s, "missing-cosignature", "checkpoint",
-		       "%zu valid cosignature(s) by the given witnesses, %zu required (%zu absent)",
-		       s->out->witnesses_ok, s->o->min_witnesses, missing);
+	if (ok < min)
+		problem_report(on_problem, ud, problems, "missing-cosignature", where,
+			       "%zu valid cosignature(s) by the given witnesses, %zu required (%zu absent)",
+			       ok, min, missing);
+	return ok;
 }
 
 static void check_checkpoint(pv *s, const parsed_proof *pp)
@@ -286,7 +281,9 @@ static void check_checkpoint(pv *s, const parsed_proof *pp)
 		report(s, "bad-inclusion", "inclusion",
 		       "the record is not leaf %llu of the checkpoint's tree: %s",
 		       (unsigned long long)pp->leaf, custos_error_last());
-	check_witnesses(s, nt);
+	s->out->witnesses_ok = proof_check_witnesses(nt, s->o->witnesses, s->o->n_witnesses,
+						     s->o->min_witnesses, "checkpoint",
+						     s->o->on_problem, s->o->ud, &s->out->problems);
 	free(nt);
 }
 

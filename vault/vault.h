@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "custody.h"
+#include "digest.h"
 #include "index.h"
 #include "record.h"
 #include "store.h"
@@ -32,6 +33,11 @@ typedef int (*vault_record_fn)(const event *ev, size_t i, const uint8_t *rec, si
 			       const uint8_t *sig, size_t sn, void *ud);
 int vault_event_records(custos_vault *v, const uint8_t commit[20], const event *ev,
 			vault_record_fn fn, void *ud);
+/* Read an item's stored bytes through fn, hashing them with SHA-256 and `algs` (digest.h)
+ * on the way; CUSTOS_EINTEGRITY (after the last call) when they do not match the record. */
+typedef int (*vault_bytes_fn)(const uint8_t *p, size_t n, void *ud);
+int vault_item_stream(custos_vault *v, const custos_item *item, unsigned algs, vault_bytes_fn fn,
+		      void *ud, digest_result *dr);
 /* Bring the index up to date with custody.git (and with packs it does not know). */
 int vault_sync_index(custos_vault *v, bool full_rebuild);
 /* Where an object is: *loose set when it is a loose file; else *packed filled in. */

@@ -1,0 +1,23 @@
+/*
+ * package — exhibit packages (FS §10): writing them (package.c) and checking them with no
+ * vault (package_verify.c).
+ */
+#ifndef CUSTOS_PACKAGE_H
+#define CUSTOS_PACKAGE_H
+
+#include "common.h"
+
+/* At most this many bytes of an original name go into a payload file name, so that
+ * "data/<id>_<name>" stays within a plain ustar header. */
+#define PACKAGE_NAME_MAX 60
+
+/* Append name bytes made safe for every BagIt validator and file system: letters, digits,
+ * '-', '_' and '.' (not first); anything else becomes '_'. */
+void package_safe_name(buf *b, const uint8_t *p, size_t n, size_t max);
+
+/* Check a package held in memory (the fuzz target's entry; custos_package_verify reads a
+ * file). */
+int package_verify_mem(const uint8_t *p, size_t n, const custos_package_opts *o,
+		       custos_package_result *out);
+
+#endif
