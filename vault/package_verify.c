@@ -388,16 +388,25 @@ static void check_bag_info(pkg *k)
 
 /* ------------------------------------------------------------ custos evidence */
 
+/* The key files are exactly what custos writes for the trusted key, in each form (a
+ * minisign key with another key number would make minisign reject every signature). */
 static void check_keys(pkg *k)
 {
-	static const char *const forms[] = {"custos/custodian.pub", "custos/custodian.ssh.pub",
-					    "custos/custodian.minisign.pub"};
+	static const struct {
+		const char *path;
+		enum custos_pubkey_form form;
+	} forms[] = {
+		{"custos/custodian.pub", CUSTOS_PUB_CUSTOS},
+		{"custos/custodian.ssh.pub", CUSTOS_PUB_SSH},
+		{"custos/custodian.minisign.pub", CUSTOS_PUB_MINISIGN},
+	};
 	for (size_t i = 0; i < ARRAY_LEN(forms); i++) {
-		pfile *f = need(k, forms[i]);
-		custos_pubkey pk;
-		if (f && (custos_pubkey_parse(&pk, (const char *)f->data, f->size) < 0 ||
-			  !pubkey_equal(&pk, k->o->trust)))
-			report(k, "wrong-key", forms[i], "not the trusted custodian key");
+		pfile *f = need(k, forms[i].path);
+		char *want = NULL;
+		if (f && custos_pubkey_format(&want, k->o->trust, forms[i].form) == 0 &&
+		    (strlen(want) != f->size || memcmp(want, f->data, f->size) != 0))
+			report(k, "wrong-key", forms[i].path, "not the trusted custodian key");
+		free(want);
 	}
 }
 
@@ -755,6 +764,15 @@ static int verify_archive(struct archive *a, const custos_package_opts *o,
 			     : 0;
 }
 
+/* A file libarchive cannot even open as a tar is a bad package, not a usage error. */
+static int unreadable(const custos_package_opts *o, custos_package_result *out, const char *where,
+		      struct archive *a)
+{
+	problem_report(o->on_problem, o->ud, &out->problems, "malformed-package", where,
+		       "not a readable tar: %s", archive_error_string(a));
+	return custos_error_set(CUSTOS_EINTEGRITY, "not a package");
+}
+
 static struct archive *tar_reader(void)
 {
 	struct archive *a = archive_read_new();
@@ -779,7 +797,7 @@ int package_verify_mem(const uint8_t *p, size_t n, const custos_package_opts *o,
 		return CUSTOS_ERROR;
 	int rc = archive_read_open_memory(a, p, n) == ARCHIVE_OK
 			 ? verify_archive(a, o, out)
-			 : custos_error_set(CUSTOS_EINVALID, "%s", archive_error_string(a));
+			 : unreadable(o, out, "package", a);
 	archive_read_free(a);
 	return rc;
 }
@@ -798,7 +816,7 @@ int custos_package_verify(const char *path, const custos_package_opts *o,
 	int rc = !a ? CUSTOS_ERROR
 	       : archive_read_open_fd(a, fd, 1 << 16) == ARCHIVE_OK
 		       ? verify_archive(a, o, out)
-		       : custos_error_set(CUSTOS_EINVALID, "%s: %s", path, archive_error_string(a));
+		       : unreadable(o, out, path, a);
 	if (a)
 		archive_read_free(a);
 	close(fd);
