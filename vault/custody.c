@@ -170,8 +170,13 @@ void custody_close(custody *c)
 
 int custody_head(custody *c, uint8_t oid[20])
 {
+	return custody_head_of(c, CUSTODY_REF, oid);
+}
+
+int custody_head_of(custody *c, const char *refname, uint8_t oid[20])
+{
 	git_oid id;
-	int r = git_reference_name_to_id(&id, c->repo, CUSTODY_REF);
+	int r = git_reference_name_to_id(&id, c->repo, refname);
 	if (r == GIT_ENOTFOUND)
 		return custos_error_set(CUSTOS_ENOTFOUND, "the custody log has no events");
 	if (r < 0)
@@ -528,8 +533,33 @@ int custody_txn_commit(custody_txn *t, const custos_key *key, const uint8_t *ev,
 		       const uint8_t *evsig, size_t evsn, const char *message, int64_t time,
 		       const uint8_t *parent, uint8_t out[20])
 {
-	git_oid root, commit;
+	return custody_txn_commit_to(t, CUSTODY_REF, key, ev, evn, evsig, evsn, message, time,
+				     parent, out);
+}
+
+/* Move ref from parent (NULL: create it) to commit, as a compare-and-swap. */
+static int move_ref(git_repository *repo, const char *refname, const uint8_t *parent,
+		    const git_oid *commit)
+{
 	git_reference *ref = NULL;
+	int r;
+	if (parent) {
+		git_oid pid;
+		memcpy(pid.id, parent, 20);
+		r = git_reference_create_matching(&ref, repo, refname, commit, 1, &pid, "custos event");
+	} else {
+		r = git_reference_create(&ref, repo, refname, commit, 0, "custos init");
+	}
+	git_reference_free(ref);
+	return r < 0 ? git_fail(CUSTOS_ELOCKED, "cannot move the custody log head (changed meanwhile?)")
+		     : 0;
+}
+
+int custody_txn_commit_to(custody_txn *t, const char *refname, const custos_key *key,
+			  const uint8_t *ev, size_t evn, const uint8_t *evsig, size_t evsn,
+			  const char *message, int64_t time, const uint8_t *parent, uint8_t out[20])
+{
+	git_oid root, commit;
 	/* The trees and the commit are built while the packer writes the last chunk; every
 	 * blob pack is durable before the commit's own pack, and both before the branch moves. */
 	int rc = hand_over_item_blobs(t);
@@ -545,24 +575,10 @@ int custody_txn_commit(custody_txn *t, const custos_key *key, const uint8_t *ev,
 		rc = prc;
 	if (rc == 0)
 		rc = flush_staged(t);
-	if (rc < 0)
-		goto done;
-	int r;
-	if (parent) {
-		git_oid pid;
-		memcpy(pid.id, parent, 20);
-		r = git_reference_create_matching(&ref, t->c->repo, CUSTODY_REF, &commit, 1, &pid,
-						  "custos event");
-	} else {
-		r = git_reference_create(&ref, t->c->repo, CUSTODY_REF, &commit, 0, "custos init");
-	}
-	if (r < 0) {
-		rc = git_fail(CUSTOS_ELOCKED, "cannot move the custody log head (changed meanwhile?)");
-		goto done;
-	}
-	memcpy(out, commit.id, 20);
-done:
-	git_reference_free(ref);
+	if (rc == 0)
+		rc = move_ref(t->c->repo, refname, parent, &commit);
+	if (rc == 0)
+		memcpy(out, commit.id, 20);
 	custody_txn_abort(t);
 	return rc;
 }
@@ -885,4 +901,116 @@ int custody_commit_time(custody *c, const uint8_t oid[20], int64_t *out)
 	*out = (int64_t)git_commit_time(cm);
 	git_commit_free(cm);
 	return 0;
+}
+
+/* ------------------------------------------------------------ staging an import */
+
+static int stage_raw(custody *c, const uint8_t *p, size_t n, git_object_t type, uint8_t oid[20])
+{
+	git_oid id;
+	if (!c->mempack)
+		return custos_error_set(CUSTOS_ERROR, "custody log opened read-only");
+	if (git_odb_hash(&id, p, n, type) < 0 || c->mempack->write(c->mempack, &id, p, n, type) < 0)
+		return git_fail(CUSTOS_ERROR, "cannot stage an object");
+	memcpy(oid, id.id, 20);
+	return 0;
+}
+
+int custody_stage_blob(custody *c, const uint8_t *p, size_t n, uint8_t oid[20])
+{
+	return stage_raw(c, p, n, GIT_OBJECT_BLOB, oid);
+}
+
+int custody_stage_commit(custody *c, const uint8_t *p, size_t n, uint8_t oid[20])
+{
+	return stage_raw(c, p, n, GIT_OBJECT_COMMIT, oid);
+}
+
+static int insert_entry(git_treebuilder *tb, const char *name, const uint8_t oid[20],
+			git_filemode_t mode)
+{
+	git_oid id;
+	memcpy(id.id, oid, 20);
+	return git_treebuilder_insert(NULL, tb, name, &id, mode) < 0
+		       ? git_fail(CUSTOS_EINTEGRITY, "cannot build a custody tree")
+		       : 0;
+}
+
+int custody_stage_tree(custody *c, const uint8_t event[20], const uint8_t event_sig[20],
+		       const custody_entry *items, size_t n, uint8_t oid[20])
+{
+	git_treebuilder *root = NULL, *it = NULL;
+	git_oid id;
+	int rc = 0;
+	if (git_treebuilder_new(&root, c->repo, NULL) < 0 ||
+	    (n && git_treebuilder_new(&it, c->repo, NULL) < 0))
+		rc = git_fail(CUSTOS_ERROR, "cannot start a tree");
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = insert_entry(it, items[i].name, items[i].oid, GIT_FILEMODE_BLOB);
+	if (rc == 0 && n) {
+		if (git_treebuilder_write(&id, it) < 0)
+			rc = git_fail(CUSTOS_ERROR, "cannot write the items tree");
+		else
+			rc = insert_entry(root, "items", id.id, GIT_FILEMODE_TREE);
+	}
+	if (rc == 0)
+		rc = insert_entry(root, "EVENT", event, GIT_FILEMODE_BLOB);
+	if (rc == 0)
+		rc = insert_entry(root, "EVENT.sig", event_sig, GIT_FILEMODE_BLOB);
+	if (rc == 0 && git_treebuilder_write(&id, root) < 0)
+		rc = git_fail(CUSTOS_ERROR, "cannot write the event tree");
+	if (rc == 0)
+		memcpy(oid, id.id, 20);
+	git_treebuilder_free(it);
+	git_treebuilder_free(root);
+	return rc;
+}
+
+int custody_stage_publish(custody *c, const char *refname, const uint8_t *parent,
+			  const uint8_t head[20])
+{
+	/* Every staged object, reachable from head or not, goes into one pack: a dump of the
+	 * mempack is exactly what the import verified. */
+	git_buf pack = GIT_BUF_INIT;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress st = {0};
+	git_oid id;
+	int rc = 0;
+	if (git_mempack_dump(&pack, c->repo, c->mempack) < 0 ||
+	    git_odb_write_pack(&wp, c->odb, NULL, NULL) < 0 ||
+	    wp->append(wp, pack.ptr, pack.size, &st) < 0 || wp->commit(wp, &st) < 0)
+		rc = git_fail(CUSTOS_ERROR, "cannot write the imported custody pack");
+	if (wp)
+		wp->free(wp);
+	git_buf_dispose(&pack);
+	memcpy(id.id, head, 20);
+	if (rc == 0)
+		rc = move_ref(c->repo, refname, parent, &id);
+	git_mempack_reset(c->mempack);
+	return rc;
+}
+
+void custody_stage_drop(custody *c)
+{
+	if (c->mempack)
+		git_mempack_reset(c->mempack);
+}
+
+int custody_raw_commit(custody *c, const uint8_t oid[20], uint8_t **p, size_t *n)
+{
+	git_odb_object *o = NULL;
+	git_oid id;
+	memcpy(id.id, oid, 20);
+	*p = NULL;
+	if (git_odb_read(&o, c->odb, &id) < 0 || git_odb_object_type(o) != GIT_OBJECT_COMMIT) {
+		git_odb_object_free(o);
+		return git_fail(CUSTOS_EINTEGRITY, "cannot read a custody commit");
+	}
+	*n = git_odb_object_size(o);
+	if ((*p = malloc(*n + 1))) {
+		memcpy(*p, git_odb_object_data(o), *n);
+		(*p)[*n] = 0;
+	}
+	git_odb_object_free(o);
+	return *p ? 0 : custos_error_set(CUSTOS_ERROR, "out of memory");
 }

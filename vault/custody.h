@@ -22,12 +22,19 @@ int custody_open(custody **out, const char *gitdir, bool writable);
 void custody_close(custody *c);
 /* CUSTOS_ENOTFOUND when the log has no commit yet. */
 int custody_head(custody *c, uint8_t oid[20]);
+int custody_head_of(custody *c, const char *refname, uint8_t oid[20]);
+
+#define CUSTODY_IMPORTS_REF "refs/heads/imports" /* a replica's own log (FS §11.4) */
 
 int custody_txn_begin(custody_txn **out, custody *c);
 int custody_txn_add_item(custody_txn *t, const char id_hex[33], const uint8_t *rec, size_t rn,
 			 const uint8_t *sig, size_t sn);
 /* Write the commit (tree, SSH signature) as a pack and move the branch from `parent`
  * (NULL for the first commit) to it. */
+/* The same on another branch (the imports log of a replica, FS §11.4). */
+int custody_txn_commit_to(custody_txn *t, const char *refname, const custos_key *key,
+			  const uint8_t *ev, size_t evn, const uint8_t *evsig, size_t evsn,
+			  const char *message, int64_t time, const uint8_t *parent, uint8_t out[20]);
 int custody_txn_commit(custody_txn *t, const custos_key *key, const uint8_t *ev, size_t evn,
 		       const uint8_t *evsig, size_t evsn, const char *message, int64_t time,
 		       const uint8_t *parent, uint8_t out[20]);
@@ -75,6 +82,28 @@ int custody_walk_since(custody *c, const uint8_t head[20], const uint8_t stop[20
 		       custody_commit_fn fn, void *ud);
 
 
+
+/*
+ * Staging an import (FS §11): objects from a bundle go into the in-memory pack of a log
+ * opened for writing, where every reading function above sees them, and reach the disk
+ * only when published (one pack, fsync'd, then the branch moved by compare-and-swap).
+ * Dropping them leaves the repository as it was.
+ */
+typedef struct custody_entry {
+	char name[40]; /* "<item id>" or "<item id>.sig" */
+	uint8_t oid[20];
+} custody_entry;
+int custody_stage_blob(custody *c, const uint8_t *p, size_t n, uint8_t oid[20]);
+/* A commit object's raw bytes (as `git cat-file commit` prints them). */
+int custody_stage_commit(custody *c, const uint8_t *p, size_t n, uint8_t oid[20]);
+/* The FS §5.1 tree of an event from its staged blobs. */
+int custody_stage_tree(custody *c, const uint8_t event[20], const uint8_t event_sig[20],
+		       const custody_entry *items, size_t n, uint8_t oid[20]);
+int custody_stage_publish(custody *c, const char *refname, const uint8_t *parent,
+			  const uint8_t head[20]);
+void custody_stage_drop(custody *c);
+/* The raw bytes of a commit object (malloc'd, NUL-terminated). */
+int custody_raw_commit(custody *c, const uint8_t oid[20], uint8_t **p, size_t *n);
 
 /* The committer time of a commit (equal to its event's time for custos commits). */
 int custody_commit_time(custody *c, const uint8_t oid[20], int64_t *out);

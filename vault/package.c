@@ -398,12 +398,10 @@ static int put_bag_info(exporter *e)
 	buf_printf(&b,
 		   "Source-Organization: %s\nExternal-Identifier: %s\nBagging-Date: %s\n"
 		   "Payload-Oxum: %llu.%llu\nBag-Software-Agent: custos\n"
-		   "External-Description: %zu exhibit(s) of custos vault %s, proven against its "
-		   "checkpoint of tree size %llu\n"
+		   "External-Description: Exhibits of custos vault %s\n"
 		   "Internal-Sender-Description: how to check this package: custos/VERIFY.txt\n",
 		   org ? org : "", e->v->info.id, date, (unsigned long long)e->sum->payload_bytes,
-		   (unsigned long long)e->sum->payload_files, e->n_ex, e->v->info.id,
-		   (unsigned long long)e->cp.size);
+		   (unsigned long long)e->sum->payload_files, e->v->info.id);
 	free(org);
 	return put_tag_buf(e, "bag-info.txt", &b);
 }

@@ -471,6 +471,13 @@ int event_encode(buf *b, const event *e)
 	}
 	if (strcmp(e->action, "checkpoint") == 0 || strcmp(e->action, "cosignature") == 0)
 		return encode_tree_fields(b, e);
+	if (strcmp(e->action, "import") == 0) {
+		put_hex_line(b, "bundle", e->bundle, 32);
+		buf_printf(b, "from %llu\nto %llu\n", (unsigned long long)e->from,
+			   (unsigned long long)e->to);
+		put_hex_line(b, "head", e->head, 20);
+		return buf_check(b);
+	}
 	if (e->source.n)
 		put_esc_line(b, "source", e->source.p, e->source.n);
 	if (e->note.n)
@@ -688,6 +695,20 @@ static int parse_tree_fields(event *e, cursor *c)
 	return expect_b64(c, "cosignature", e->cosig, sizeof e->cosig);
 }
 
+static int parse_import_fields(event *e, cursor *c)
+{
+	int rc = expect_hex(c, "bundle", e->bundle, 32);
+	if (rc == 0)
+		rc = expect_u64(c, "from", &e->from);
+	if (rc == 0)
+		rc = expect_u64(c, "to", &e->to);
+	if (rc == 0)
+		rc = expect_hex(c, "head", e->head, 20);
+	if (rc == 0 && e->to < e->from)
+		rc = CUSTOS_CORRUPT("event: an import ending before it starts");
+	return rc;
+}
+
 static int parse_event_fields(event *e, cursor *c)
 {
 	const char *v;
@@ -709,6 +730,8 @@ static int parse_event_fields(event *e, cursor *c)
 		rc = parse_ingest_fields(e, c);
 	else if (strcmp(e->action, "checkpoint") == 0 || strcmp(e->action, "cosignature") == 0)
 		rc = parse_tree_fields(e, c);
+	else if (strcmp(e->action, "import") == 0)
+		rc = parse_import_fields(e, c);
 	else
 		rc = CUSTOS_CORRUPT("event: unknown action '%s'", e->action);
 	if (rc == 0 && c->p != c->end)

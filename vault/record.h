@@ -70,6 +70,11 @@ typedef struct event {
 	uint8_t note_sig[4 + 64]; /* checkpoint: key id ‖ signature of its note line */
 	char *witness;            /* cosignature: the witness's verifier key */
 	uint8_t cosig[4 + 72];    /* cosignature: key id ‖ time ‖ signature */
+	/* import (FS §11.4): a bundle's events from..to of the origin's log, now headed by
+	 * commit head, taken into a replica */
+	uint8_t bundle[32];
+	uint64_t from, to;
+	uint8_t head[20];
 } event;
 
 int event_encode(buf *b, const event *e);

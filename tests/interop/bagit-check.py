@@ -31,78 +31,78 @@ import sys
 import tarfile
 import unicodedata
 
-# Every rule id this checker can print, with the RFC 8493 section it enforces.  Rules
-# marked "tar" are about the serialization the project delivers, not RFC text; they make
-# sure the tar unpacks to exactly one base directory and nothing else (§2, §5.1).
+# Every rule id this checker can print, with what it enforces.  "package rule" marks
+# requirements on the tar the project delivers rather than RFC text: the tar must unpack
+# to exactly one base directory and nothing else (RFC 8493 §2, §5.1), and be complete.
 RULES = {
     # The tar container.
-    'tar-top-level': 'tar; §2 one base directory',
-    'tar-absolute-path': 'tar; §5.1',
-    'tar-dotdot': 'tar; §5.1',
-    'tar-path-form': 'tar; §2',
-    'tar-member-type': 'tar; §2',
-    'tar-duplicate': 'tar; §2',
-    'tar-path-conflict': 'tar; §2',
-    'tar-name-encoding': 'tar; §2.1.3',
+    'tar-top-level': 'package rule; cf. RFC 8493 §2',
+    'tar-absolute-path': 'package rule; cf. RFC 8493 §5.1',
+    'tar-dotdot': 'package rule; cf. RFC 8493 §5.1',
+    'tar-path-form': 'package rule; cf. RFC 8493 §2',
+    'tar-member-type': 'package rule; cf. RFC 8493 §2',
+    'tar-duplicate': 'package rule; cf. RFC 8493 §2',
+    'tar-path-conflict': 'package rule; cf. RFC 8493 §2',
+    'tar-name-encoding': 'package rule; cf. RFC 8493 §2.1.3',
     # Bag declaration.
-    'bagit-txt-missing': '§2.1.1',
-    'bagit-txt': '§2.1.1',
-    'bagit-txt-encoding': '§2.1.1',
-    'bagit-version': '§2.1.1',
-    'bagit-encoding-not-utf8': '§2.1.1',
+    'bagit-txt-missing': 'RFC 8493 §2.1.1',
+    'bagit-txt': 'RFC 8493 §2.1.1',
+    'bagit-txt-encoding': 'RFC 8493 §2.1.1',
+    'bagit-version': 'RFC 8493 §2.1.1',
+    'bagit-encoding-not-utf8': 'RFC 8493 §2.1.1',
     # Payload directory.
-    'payload-dir': '§2.1.2',
-    'payload-empty-dir': '§2.1.3',
+    'payload-dir': 'RFC 8493 §2.1.2',
+    'payload-empty-dir': 'RFC 8493 §2.1.3',
     # Payload manifests.
-    'manifest-missing': '§2.1',
-    'manifest-alg-name': '§2.4',
-    'manifest-alg-unsupported': '§2.4',
-    'manifest-weak-alg': '§2.4',
-    'manifest-format': '§2.1.3',
-    'manifest-percent-encoding': '§2.1.3',
-    'manifest-path': '§2.1.3, §5.1',
-    'manifest-path-outside-data': '§2.1.3',
-    'manifest-dup': '§2.1.3',
-    'manifest-lists-directory': '§2.1.3',
-    'manifest-missing-file': '§3',
-    'manifest-unlisted-payload': '§3',
-    'manifest-digest': '§3',
+    'manifest-missing': 'RFC 8493 §2.1',
+    'manifest-alg-name': 'RFC 8493 §2.4',
+    'manifest-alg-unsupported': 'RFC 8493 §2.4',
+    'manifest-weak-alg': 'RFC 8493 §2.4',
+    'manifest-format': 'RFC 8493 §2.1.3',
+    'manifest-percent-encoding': 'RFC 8493 §2.1.3',
+    'manifest-path': 'RFC 8493 §2.1.3, §5.1',
+    'manifest-path-outside-data': 'RFC 8493 §2.1.3',
+    'manifest-dup': 'RFC 8493 §2.1.3',
+    'manifest-lists-directory': 'RFC 8493 §2.1.3',
+    'manifest-missing-file': 'RFC 8493 §3',
+    'manifest-unlisted-payload': 'RFC 8493 §3',
+    'manifest-digest': 'RFC 8493 §3',
     # Tag manifests.
-    'tagmanifest-alg-name': '§2.4',
-    'tagmanifest-alg-unsupported': '§2.4',
-    'tagmanifest-format': '§2.2.1',
-    'tagmanifest-percent-encoding': '§2.2.1',
-    'tagmanifest-path': '§2.2.1, §5.1',
-    'tagmanifest-dup': '§2.2.1',
-    'tagmanifest-lists-directory': '§2.2.1',
-    'tagmanifest-lists-payload': '§2.2.1',
-    'tagmanifest-lists-tagmanifest': '§2.2.1',
-    'tagmanifest-missing-payload-manifest': '§2.2.1',
-    'tagmanifest-missing-file': '§3',
-    'tagmanifest-digest': '§3',
-    'tagmanifest-unlisted-tag-file': '§2.2.1',
-    'tagmanifest-sets-differ': '§2.2.1',
+    'tagmanifest-alg-name': 'RFC 8493 §2.4',
+    'tagmanifest-alg-unsupported': 'RFC 8493 §2.4',
+    'tagmanifest-format': 'RFC 8493 §2.2.1',
+    'tagmanifest-percent-encoding': 'RFC 8493 §2.2.1',
+    'tagmanifest-path': 'RFC 8493 §2.2.1, §5.1',
+    'tagmanifest-dup': 'RFC 8493 §2.2.1',
+    'tagmanifest-lists-directory': 'RFC 8493 §2.2.1',
+    'tagmanifest-lists-payload': 'RFC 8493 §2.2.1',
+    'tagmanifest-lists-tagmanifest': 'RFC 8493 §2.2.1',
+    'tagmanifest-missing-payload-manifest': 'RFC 8493 §2.2.1',
+    'tagmanifest-missing-file': 'RFC 8493 §3',
+    'tagmanifest-digest': 'RFC 8493 §3',
+    'tagmanifest-unlisted-tag-file': 'RFC 8493 §2.2.1',
+    'tagmanifest-sets-differ': 'RFC 8493 §2.2.1',
     # bag-info.txt.
-    'bag-info-format': '§2.2.2',
-    'bag-info-line-length': '§2.2.2',
-    'bag-info-repeated': '§2.2.2',
-    'payload-oxum': '§2.2.2',
-    'bagging-date': '§2.2.2',
-    'bag-count': '§2.2.2',
+    'bag-info-format': 'RFC 8493 §2.2.2',
+    'bag-info-line-length': 'RFC 8493 §2.2.2',
+    'bag-info-repeated': 'RFC 8493 §2.2.2',
+    'payload-oxum': 'RFC 8493 §2.2.2',
+    'bagging-date': 'RFC 8493 §2.2.2',
+    'bag-count': 'RFC 8493 §2.2.2',
     # fetch.txt.
-    'fetch-format': '§2.2.3',
-    'fetch-percent-encoding': '§2.2.3',
-    'fetch-path': '§2.2.3, §5.1',
-    'fetch-lists-tag-file': '§2.2.3',
-    'fetch-not-in-manifest': '§2.2.3',
-    'fetch-incomplete': '§3 (project: bags are exported complete)',
-    'fetch-length': '§2.2.3',
+    'fetch-format': 'RFC 8493 §2.2.3',
+    'fetch-percent-encoding': 'RFC 8493 §2.2.3',
+    'fetch-path': 'RFC 8493 §2.2.3, §5.1',
+    'fetch-lists-tag-file': 'RFC 8493 §2.2.3',
+    'fetch-not-in-manifest': 'RFC 8493 §2.2.3',
+    'fetch-incomplete': 'package rule (bags are exported complete); cf. RFC 8493 §3',
+    'fetch-length': 'RFC 8493 §2.2.3',
     # Text tag files.
-    'text-encoding': '§2.3',
-    'text-line-end': '§2.3',
+    'text-encoding': 'RFC 8493 §2.3',
+    'text-line-end': 'RFC 8493 §2.3',
     # File names.
-    'name-normalization': '§6.1.1',
-    'name-case': '§6.1.1',
+    'name-normalization': 'RFC 8493 §6.1.1',
+    'name-case': 'RFC 8493 §6.1.1',
 }
 
 # Algorithms this checker verifies, by their §2.4 normalized names.  §2.4 makes sha256
@@ -156,7 +156,7 @@ class Report:
     @staticmethod
     def _format(severity, rule, detail):
         # A KeyError here means a rule id was used without being declared in RULES.
-        return f'{severity} {rule}: {detail} [RFC 8493 {RULES[rule]}]'
+        return f'{severity} {rule}: {detail} [{RULES[rule]}]'
 
     def finish(self, summary):
         for line in self.lines:
@@ -556,10 +556,10 @@ def parse_manifest_line(manifest, where, line, report):
 def check_listed_file(pkg, manifest, path, digest, where, report):
     """A listed path must be a file of the bag whose digest matches (§3)."""
     kind = manifest.kind
-    if path in pkg.dirs:
+    info = pkg.files.get(path)
+    if info is None and path in pkg.dirs:
         report.violation(f'{kind}-lists-directory', f'{where}: {path!r} is a directory')
         return
-    info = pkg.files.get(path)
     if info is None:
         report.violation(f'{kind}-missing-file',
                          f'{where}: {path!r} is not in the bag{near_names(pkg, path)}')
@@ -691,10 +691,11 @@ def check_payload_oxum(pkg, elements, report):
     for value in values:
         match = OXUM.fullmatch(value)
         if not match:
-            report.violation('payload-oxum', f'{value!r} is not OctetCount.StreamCount')
+            report.violation('payload-oxum', f'Payload-Oxum {value!r} is not '
+                                             f'OctetCount.StreamCount')
         elif (int(match.group(1)), int(match.group(2))) != (octets, len(payload)):
-            report.violation('payload-oxum', f'{value!r} but the payload is '
-                                             f'{octets}.{len(payload)}')
+            report.violation('payload-oxum', f'Payload-Oxum is {value!r} but the payload '
+                                             f'is {octets}.{len(payload)}')
 
 
 def check_bagging_date(elements, report):
