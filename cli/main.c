@@ -36,10 +36,16 @@ const command commands[] = {
 	 "passphrase.\n\n" GLOBAL_OPTS
 		 EXIT_CODES},
 	{"init", cmd_init, "create a vault owned by the current key",
-	 "usage: custos init DIR [--name NAME] [--json]\n\n"
+	 "usage: custos init DIR [--name NAME] [--json]\n"
+	 "       custos init --replica-of KEY DIR [--json]\n\n"
 	 "Creates a vault in DIR (new or empty): the VAULT marker, the object store, the\n"
 	 "custody log (a bare git repository, DIR/custody.git) whose first signed event records\n"
-	 "the vault and its custodian key, and the derived index.\n\n" GLOBAL_OPTS EXIT_CODES},
+	 "the vault and its custodian key, and the derived index.\n\n"
+	 "With --replica-of, an empty replica of the vault whose custodian key is KEY (custos,\n"
+	 "ssh or minisign public key): it takes in that vault's history with 'custos import',\n"
+	 "commit for commit, and refuses anything that forks or rolls it back. The current key\n"
+	 "is the replica's own custodian: it signs the replica's record of its imports.\n\n"
+	 GLOBAL_OPTS EXIT_CODES},
 	{"ingest", cmd_ingest, "take files, directory trees and archives into the vault",
 	 "usage: custos ingest [--source NAME] [--note TEXT] [--also-hash LIST] [--json] [-q]\n"
 	 "                     [--opaque] [--max-depth N] [--max-members N] [--max-ratio N]\n"
@@ -195,6 +201,27 @@ const command commands[] = {
 	 "bytes are the recorded ones. With --exhibit, that each file at hand is one of the\n"
 	 "exhibits (the check a package made with --no-content is for). Every failure is named\n"
 	 "(FS §10.3); exit 0 when everything holds, 1 otherwise.\n\n" EXIT_CODES},
+	{"bundle", cmd_bundle, "write a transfer bundle: the custody history and its objects",
+	 "usage: custos bundle -o FILE [--since CHECKPOINT] [--json]\n\n"
+	 "Writes one file (a tar, FS §11) holding the custody log's events — each commit, its\n"
+	 "event, records and signatures, byte for byte — and the objects they name: all of\n"
+	 "them, or with --since (a checkpoint note this vault issued, as 'custos checkpoint -o'\n"
+	 "writes it) the events from that checkpoint's own event on, and the objects no earlier\n"
+	 "item named. A replica may already hold some of them: each is checked to be its very\n"
+	 "commit, and only what is new is taken.\n"
+	 "Carry it to a replica ('custos init --replica-of') and 'custos import' it there.\n"
+	 "FILE is never overwritten.\n\n" GLOBAL_OPTS EXIT_CODES},
+	{"import", cmd_import, "take a transfer bundle into a replica",
+	 "usage: custos import FILE [--json]\n\n"
+	 "Checks everything in the bundle before anything is written: that it extends what the\n"
+	 "replica holds (refused by name: wrong-vault, wrong-key, gap, fork, rollback, replay),\n"
+	 "that it is whole (truncated, bad-bundle, bad-object), and then the whole history as\n"
+	 "it would be, as fsck checks a vault: every signature, the event chain, every record,\n"
+	 "every checkpoint against the Merkle tree, every object. A refused bundle leaves the\n"
+	 "replica exactly as it was (exit 1). An accepted one is stored (objects first, then the\n"
+	 "history, then the branch moves) and recorded as an import event of the replica's own\n"
+	 "log (custody.git, branch imports), signed by the current key, which must be the\n"
+	 "replica's custodian.\n\n" GLOBAL_OPTS EXIT_CODES},
 	{"help", cmd_help, "help on a command", "usage: custos help [COMMAND]\n"},
 	{NULL, NULL, NULL, NULL},
 };

@@ -891,6 +891,18 @@ int custody_walk_since(custody *c, const uint8_t head[20], const uint8_t stop[20
 	return rc;
 }
 
+static int first_cb(const uint8_t oid[20], void *ud)
+{
+	memcpy(ud, oid, 20);
+	return 1;
+}
+
+int custody_first(custody *c, const uint8_t head[20], uint8_t out[20])
+{
+	int rc = custody_walk(c, head, first_cb, out);
+	return rc == 1 ? 0 : rc < 0 ? rc : custos_error_set(CUSTOS_EINTEGRITY, "an empty history");
+}
+
 int custody_commit_time(custody *c, const uint8_t oid[20], int64_t *out)
 {
 	git_commit *cm = NULL;

@@ -105,6 +105,8 @@ void custody_stage_drop(custody *c);
 /* The raw bytes of a commit object (malloc'd, NUL-terminated). */
 int custody_raw_commit(custody *c, const uint8_t oid[20], uint8_t **p, size_t *n);
 
+/* The first commit of the history that ends in head. */
+int custody_first(custody *c, const uint8_t head[20], uint8_t out[20]);
 /* The committer time of a commit (equal to its event's time for custos commits). */
 int custody_commit_time(custody *c, const uint8_t oid[20], int64_t *out);
 #endif

@@ -121,9 +121,13 @@ typedef struct custos_vault_info {
 	uint64_t events;        /* number of custody events (head seq + 1) */
 	char head[41];          /* head commit of custody.git */
 	int format_version;
+	int replica;            /* mirrors another custodian's log (FS §11.4) */
 } custos_vault_info;
 
 int custos_vault_init(custos_vault **out, const char *dir, const char *name, const custos_key *key);
+/* Make an empty replica of the vault owned by `origin` (FS §11.4): it takes in that vault's
+ * log through custos_import; `key` is the replica's own custodian, who signs its imports. */
+int custos_replica_init(const char *dir, const custos_pubkey *origin, const custos_key *key);
 int custos_vault_open(custos_vault **out, const char *dir, int mode);
 void custos_vault_close(custos_vault *v);
 const custos_vault_info *custos_vault_get_info(const custos_vault *v);
@@ -503,6 +507,40 @@ typedef struct custos_package_result {
  * were reported (each through on_problem), other codes on operational failure. */
 int custos_package_verify(const char *path, const custos_package_opts *o,
 			  custos_package_result *out);
+
+/* ---------------------------------------------------------------- transfer (FS §11) */
+
+typedef struct custos_bundle_summary {
+	uint64_t from, to;   /* the events carried */
+	uint64_t events, items, objects, object_bytes;
+} custos_bundle_summary;
+
+/* Write a transfer bundle to `out` (a new file): the custody history and the objects it
+ * names, all of it, or with `since` (a checkpoint note this vault issued) the events from
+ * that checkpoint's own event on and the objects no earlier item named. */
+int custos_bundle(custos_vault *v, const uint8_t *since, size_t since_len, const char *out,
+		  custos_bundle_summary *sum);
+
+typedef struct custos_import_opts {
+	void (*on_problem)(const custos_problem *p, void *ud);
+	void *ud;
+} custos_import_opts;
+
+typedef struct custos_import_summary {
+	uint64_t from, to;    /* the bundle's events */
+	uint64_t held_before; /* events the replica held before */
+	uint64_t events, items, objects, object_bytes, objects_stored_bytes;
+	uint64_t import_seq;  /* the import's event in the replica's own log */
+	uint64_t problems;
+} custos_import_summary;
+
+/* Take a bundle into a replica (opened for writing), `key` being the replica's custodian.
+ * Everything is checked before anything is written; a refused bundle (CUSTOS_EINTEGRITY,
+ * each reason through on_problem: wrong-vault, wrong-key, gap, fork, rollback, replay,
+ * truncated, bad-bundle, bad-object, missing-object and the fsck kinds of FS §8) leaves
+ * the replica exactly as it was. */
+int custos_import(custos_vault *v, const custos_key *key, const char *path,
+		  const custos_import_opts *o, custos_import_summary *sum);
 
 /* ---------------------------------------------------------------- witnesses (FS §9.7) */
 

@@ -299,14 +299,23 @@ int vault_locate(custos_vault *v, const uint8_t sha256[32], bool *loose, store_p
 int vault_item_stream(custos_vault *v, const custos_item *item, unsigned algs, vault_bytes_fn fn,
 		      void *ud, digest_result *dr)
 {
+	int rc = vault_object_stream(v, item->rec.sha256, item->rec.size, algs, fn, ud, dr);
+	if (rc == CUSTOS_EINTEGRITY)
+		custos_error_wrap(rc, "item %s", item->id_hex);
+	return rc;
+}
+
+int vault_object_stream(custos_vault *v, const uint8_t sha256[32], uint64_t size, unsigned algs,
+			vault_bytes_fn fn, void *ud, digest_result *dr)
+{
 	bool loose;
 	store_packed loc;
 	int in = -1;
 	uint64_t off, len;
 	digest d;
-	int rc = vault_locate(v, item->rec.sha256, &loose, &loc, NULL);
+	int rc = vault_locate(v, sha256, &loose, &loc, NULL);
 	if (rc == 0)
-		rc = store_open_read(v->store, item->rec.sha256, loose ? NULL : &loc, &in, &off, &len);
+		rc = store_open_read(v->store, sha256, loose ? NULL : &loc, &in, &off, &len);
 	if (rc < 0)
 		return rc;
 	uint8_t *b = malloc(1 << 20);
@@ -331,8 +340,8 @@ int vault_item_stream(custos_vault *v, const custos_item *item, unsigned algs, v
 		len -= (uint64_t)r;
 	}
 	if (rc == 0 && (rc = digest_final(&d, dr)) == 0 &&
-	    (dr->bytes != item->rec.size || memcmp(dr->sha256, item->rec.sha256, 32) != 0))
-		rc = CUSTOS_CORRUPT("the stored bytes of item %s do not match its SHA-256", item->id_hex);
+	    (dr->bytes != size || memcmp(dr->sha256, sha256, 32) != 0))
+		rc = CUSTOS_CORRUPT("the stored bytes do not match their SHA-256");
 	digest_free(&d);
 	free(b);
 	close(in);

@@ -5,6 +5,7 @@
 
 #include "digest.h"
 #include "fsutil.h"
+#include "replica.h"
 #include "keys.h"
 
 #include <errno.h>
@@ -174,6 +175,61 @@ static int read_marker(custos_vault *v)
 	return rc;
 }
 
+/* A replica's REPLICA file, then the VAULT marker, which an empty replica does not have
+ * yet: its identity is then the origin's key alone. */
+static int read_identity(custos_vault *v)
+{
+	replica_info r;
+	int rc = replica_read(v->dir, &r);
+	if (rc == CUSTOS_ENOTFOUND)
+		return read_marker(v);
+	if (rc < 0)
+		return rc;
+	v->is_replica = true;
+	v->info.replica = 1;
+	v->replica.of = r.of;
+	v->replica.custodian = r.custodian;
+	v->replica.created = r.created;
+	char *path = path_join(v->dir, "VAULT");
+	struct stat st;
+	v->empty = path && stat(path, &st) != 0 && errno == ENOENT;
+	free(path);
+	if (!v->empty) {
+		rc = read_marker(v);
+		v->info.replica = 1;
+		return rc;
+	}
+	v->info.owner = r.of;
+	v->info.format_version = 1;
+	return (v->info.name = xstrdup("")) ? 0 : CUSTOS_ERROR;
+}
+
+/* An "empty" replica whose log has events: an import moved the branch, then died before
+ * writing the marker. The marker is the init event's; write it now (when writable). */
+static int replica_catch_up(custos_vault *v)
+{
+	uint8_t head[20], first[20];
+	if (custody_head(v->log, head) < 0)
+		return 0; /* really empty */
+	event ev = {0};
+	custody_commit cc = {0};
+	int rc = custody_first(v->log, head, first);
+	if (rc == 0)
+		rc = vault_read_event(v, first, &ev, &cc);
+	char *placeholder = v->info.name;
+	if (rc == 0 && (rc = vault_info_from_init(&v->info, &ev)) == 0)
+		free(placeholder);
+	if (rc == 0 && !pubkey_equal(&v->info.owner, &v->replica.of))
+		rc = custos_error_set(CUSTOS_EINTEGRITY, "the replica's log is of another key");
+	if (rc == 0 && v->writable)
+		rc = vault_write_marker(v);
+	if (rc == 0)
+		v->empty = false;
+	event_clear(&ev);
+	custody_commit_clear(&cc);
+	return rc;
+}
+
 void vault_set_head(custos_vault *v, const uint8_t head[20], uint64_t events)
 {
 	custos_hex(v->info.head, head, 20);
@@ -223,12 +279,14 @@ int custos_vault_open(custos_vault **out, const char *dir, int mode)
 	v->dir = xstrdup(dir);
 	int rc = v->dir ? 0 : CUSTOS_ERROR;
 	if (rc == 0)
-		rc = read_marker(v);
+		rc = read_identity(v);
 	if (rc == 0)
 		rc = lock_vault(v, v->writable);
 	if (rc == 0)
 		rc = open_parts(v);
-	if (rc == 0)
+	if (rc == 0 && v->empty)
+		rc = replica_catch_up(v);
+	if (rc == 0 && !v->empty)
 		rc = vault_sync_index(v, false);
 	if (rc < 0) {
 		custos_vault_close(v);
@@ -445,7 +503,7 @@ static int genesis(custos_vault *v, const custos_key *key)
 	return vault_commit_event(v, key, &ev, summary, NULL, NULL, NULL);
 }
 
-static int write_marker(custos_vault *v)
+int vault_write_marker(custos_vault *v)
 {
 	buf b;
 	buf_init(&b, MARKER_MAX);
@@ -492,7 +550,7 @@ int custos_vault_init(custos_vault **out, const char *dir, const char *name, con
 	/* The marker comes last: a directory without it is not a vault, so a crash during init
 	 * never leaves something that looks like one. */
 	if (rc == 0)
-		rc = write_marker(v);
+		rc = vault_write_marker(v);
 	if (rc == 0)
 		rc = fs_fsync_dir(dir);
 	free(git);

@@ -21,6 +21,14 @@ struct custos_vault {
 	store *store;
 	vindex *index;
 	custody *log;
+	/* A replica (FS §11.4): is_replica, its REPLICA file; empty until the first import
+	 * brings the origin's init event (then the VAULT marker is written). */
+	bool is_replica;
+	bool empty;
+	struct {
+		custos_pubkey of, custodian;
+		int64_t created;
+	} replica;
 };
 
 /* Load the item with this id, received by event seq. */
@@ -38,6 +46,9 @@ int vault_event_records(custos_vault *v, const uint8_t commit[20], const event *
 typedef int (*vault_bytes_fn)(const uint8_t *p, size_t n, void *ud);
 int vault_item_stream(custos_vault *v, const custos_item *item, unsigned algs, vault_bytes_fn fn,
 		      void *ud, digest_result *dr);
+/* The same for an object named by its SHA-256 and size. */
+int vault_object_stream(custos_vault *v, const uint8_t sha256[32], uint64_t size, unsigned algs,
+			vault_bytes_fn fn, void *ud, digest_result *dr);
 /* Bring the index up to date with custody.git (and with packs it does not know). */
 int vault_sync_index(custos_vault *v, bool full_rebuild);
 /* Where an object is: *loose set when it is a loose file; else *packed filled in. */
@@ -54,6 +65,16 @@ int vault_event_begin(custos_vault *v, const custos_key *key, event *ev, const c
  * room for one more, the event's own. head (may be NULL) gets the new commit. */
 int vault_commit_event(custos_vault *v, const custos_key *key, const event *ev,
 		       const char *summary, custody_txn *t, index_update *items, uint8_t head[20]);
+/* Check the custody log as it ends in `head` (objects staged for an import included), from
+ * its first event, as fsck does (FS §8), with `trust` as the custodian key. Objects are
+ * looked up through probe; the derived index is not consulted. Problems are counted in
+ * *problems and reported through on_problem. */
+typedef bool (*object_probe_fn)(const uint8_t sha256[32], uint64_t size, void *ud);
+int vault_check_history(custos_vault *v, const uint8_t head[20], const custos_pubkey *trust,
+			object_probe_fn probe, void *probe_ud, problem_fn on_problem, void *ud,
+			uint64_t *problems);
+/* Write the VAULT marker of v->info (mode 0444, never replacing one). */
+int vault_write_marker(custos_vault *v);
 /* Record the new head after a commit. */
 void vault_set_head(custos_vault *v, const uint8_t head[20], uint64_t events);
 

@@ -51,6 +51,12 @@ typedef struct checker {
 	uint64_t against_size; /* --against: the size to snapshot the root at, 0 if none */
 	merkle_hash against_root;
 	bool against_reached;
+	/* Checking an import (FS §11.3): objects are looked up through probe (the bundle's,
+	 * then the store's) and the derived index, not yet caught up, is not consulted. */
+	object_probe_fn probe;
+	void *probe_ud;
+	problem_fn on_problem; /* when there are no fsck options */
+	void *problem_ud;
 } checker;
 
 static void problem(checker *c, const char *kind, const char *where, const char *fmt, ...)
@@ -61,7 +67,8 @@ static void problem(checker *c, const char *kind, const char *where, const char 
 	va_list ap;
 	va_start(ap, fmt);
 	c->problems++;
-	problem_emit(c->o ? c->o->on_problem : NULL, c->o ? c->o->ud : NULL, kind, where, fmt, ap);
+	problem_emit(c->o ? c->o->on_problem : c->on_problem, c->o ? c->o->ud : c->problem_ud, kind,
+		     where, fmt, ap);
 	va_end(ap);
 }
 
@@ -123,6 +130,13 @@ static void check_object(checker *c, const custos_record *r, const char *where)
 	uint64_t size = 0;
 	char hex[65];
 	custos_hex(hex, r->sha256, 32);
+	if (c->probe) {
+		if (!c->probe(r->sha256, r->size, c->probe_ud))
+			problem(c, "missing-object", where,
+				"object %s (%llu bytes) is neither in the bundle nor in the vault", hex,
+				(unsigned long long)r->size);
+		return;
+	}
 	if (vault_locate(c->v, r->sha256, &loose, &loc, &size) < 0) {
 		problem(c, "missing-object", where, "%s", custos_error_last());
 		return;
@@ -153,6 +167,8 @@ static void check_indexed(checker *c, const custos_record *r, const uint8_t id[1
 {
 	char hex[33];
 	index_probe p = {r, false};
+	if (c->probe)
+		return;
 	custos_hex(hex, id, 16);
 	index_items_by_id(c->v->index, hex, probe_cb, &p);
 	if (!p.found)
@@ -579,6 +595,10 @@ static int check_commit(const uint8_t oid[20], void *ud)
 		ok &= check_links(c, &ev, &cc, where);
 		if (c->seq == 0)
 			ok &= check_genesis(c, &ev, where);
+		if (strcmp(ev.action, "import") == 0) {
+			problem(c, "broken-chain", where, "an import event in the custody log");
+			ok = false;
+		}
 		if (c->check_items)
 			check_items(c, &ev, &cc);
 		if (c->merkle && strcmp(ev.action, "checkpoint") == 0)
@@ -753,7 +773,8 @@ static void check_store_entry(checker *c, const char *path, const char *rel, con
 
 static void check_root_entry(checker *c, const char *path, const char *rel, const char *name)
 {
-	static const char *const known[] = {"VAULT", "custody.git", "objects", "index", "tmp"};
+	static const char *const known[] = {"VAULT", "custody.git", "objects", "index", "tmp",
+					    "REPLICA"};
 	(void)path;
 	for (size_t i = 0; i < ARRAY_LEN(known); i++)
 		if (strcmp(name, known[i]) == 0)
@@ -803,6 +824,76 @@ static void check_git_trailer(checker *c, const char *path, const char *rel, con
 		close(fd);
 }
 
+/* ------------------------------------------------------------ a replica's imports */
+
+/* One commit of a replica's imports log (FS §11.4): signed by the replica's custodian, a
+ * chain of its own, each naming a head the custody log holds. */
+static int check_import_commit(const uint8_t oid[20], void *ud)
+{
+	checker *c = ud;
+	char hex[41], where[96];
+	custos_hex(hex, oid, 20);
+	snprintf(where, sizeof where, "imports commit %s (import %llu)", hex,
+		 (unsigned long long)c->seq);
+	custody_commit cc;
+	event ev;
+	index_event ie;
+	bool ok = custody_read_commit(c->v->log, oid, &cc) == 0;
+	if (!ok) {
+		problem(c, "bad-event", where, "%s", custos_error_last());
+		c->seq++;
+		return 0;
+	}
+	ok = check_commit_signature(c, &cc, where) & check_event_signature(c, &cc, where);
+	if (event_parse(&ev, cc.event, cc.event_len) < 0) {
+		problem(c, "bad-event", where, "%s", custos_error_last());
+	} else {
+		check_links(c, &ev, &cc, where);
+		if (strcmp(ev.action, "import") != 0)
+			problem(c, "bad-event", where, "a '%s' event in the imports log", ev.action);
+		else if (index_event_get(c->v->index, ev.to, &ie) < 0 ||
+			 memcmp(ie.commit, ev.head, 20) != 0)
+			problem(c, "bad-event", where,
+				"it names a head for event %llu that the custody log does not hold",
+				(unsigned long long)ev.to);
+		c->prev_time = ev.time;
+		event_clear(&ev);
+	}
+	sha256_buf(c->prev_event, cc.event, cc.event_len);
+	memcpy(c->prev_commit, oid, 20);
+	c->seq++;
+	custody_commit_clear(&cc);
+	(void)ok;
+	return 0;
+}
+
+static void check_imports(checker *main)
+{
+	uint8_t head[20];
+	if (!main->v->is_replica || custody_head_of(main->v->log, CUSTODY_IMPORTS_REF, head) < 0)
+		return;
+	checker c = {.v = main->v, .o = main->o, .trust = main->v->replica.custodian};
+	int rc = custody_walk(c.v->log, head, check_import_commit, &c);
+	if (rc < 0)
+		problem(&c, "broken-chain", "custody.git imports", "%s", custos_error_last());
+	main->problems += c.problems;
+}
+
+int vault_check_history(custos_vault *v, const uint8_t head[20], const custos_pubkey *trust,
+			object_probe_fn probe, void *probe_ud, problem_fn on_problem, void *ud,
+			uint64_t *problems)
+{
+	checker c = {.v = v, .trust = *trust, .check_items = true, .merkle = true, .probe = probe,
+		     .probe_ud = probe_ud, .on_problem = on_problem, .problem_ud = ud};
+	int rc = custody_walk(v->log, head, check_commit, &c);
+	if (rc < 0)
+		problem(&c, "broken-chain", "bundle", "%s", custos_error_last());
+	*problems = c.problems;
+	free(c.commit_ok);
+	free(c.issued);
+	return 0;
+}
+
 /* ------------------------------------------------------------ entry points */
 
 int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summary *out)
@@ -828,7 +919,11 @@ int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summa
 		c.against_size = have_against ? act.size : 0;
 	}
 	open_stored_tree(&c);
-	walk_chain(&c);
+	if (v->empty)
+		info_note(&c, "an empty replica: no import yet");
+	else
+		walk_chain(&c);
+	check_imports(&c);
 	if (have_against)
 		check_against(&c, &act);
 	check_stored_tree(&c);
