@@ -669,25 +669,68 @@ static int check_tree_shape(git_repository *repo, const git_tree *root, custody_
 	return rc;
 }
 
-static int read_signature(git_repository *repo, custody_commit *cc)
+/* Append the line [line, nl) (nl may be end) and, when there is one, its LF. */
+static void put_line(buf *b, const uint8_t *line, const uint8_t *nl, const uint8_t *end)
 {
-	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
-	git_oid oid;
-	memcpy(oid.id, cc->oid, 20);
-	int r = git_commit_extract_signature(&sig, &data, repo, &oid, NULL);
-	int rc = 0;
-	if (r == 0) {
-		cc->gpgsig = xstrndup(sig.ptr, sig.size);
-		cc->gpgsig_len = sig.size;
-		cc->signed_data = (uint8_t *)xstrndup(data.ptr, data.size);
-		cc->signed_len = data.size;
-		if (!cc->gpgsig || !cc->signed_data)
-			rc = CUSTOS_ERROR;
-	} else if (r != GIT_ENOTFOUND) {
-		rc = git_fail(CUSTOS_EINTEGRITY, "cannot read the commit signature");
+	buf_put(b, line, (size_t)((nl ? nl + 1 : end) - line));
+}
+
+int commit_split_signature(const uint8_t *p, size_t n, buf *sig, buf *data, bool *found)
+{
+	const uint8_t *end = p + n, *line = p;
+	bool in_sig = false;
+	*found = false;
+	while (line < end) {
+		const uint8_t *nl = memchr(line, '\n', (size_t)(end - line));
+		const uint8_t *stop = nl ? nl : end, *next = nl ? nl + 1 : end;
+		if (line[0] == '\n') { /* the blank line: the message follows, kept whole */
+			buf_put(data, line, (size_t)(end - line));
+			break;
+		}
+		if (in_sig && line[0] == ' ') { /* a continuation of the signature */
+			buf_putc(sig, '\n');
+			buf_put(sig, line + 1, (size_t)(stop - line - 1));
+		} else if (!*found && (size_t)(stop - line) >= 7 && memcmp(line, "gpgsig ", 7) == 0) {
+			*found = in_sig = true;
+			buf_put(sig, line + 7, (size_t)(stop - line - 7));
+		} else {
+			in_sig = false;
+			put_line(data, line, nl, end);
+		}
+		line = next;
 	}
-	git_buf_dispose(&sig);
-	git_buf_dispose(&data);
+	int rc = buf_check(sig);
+	return rc < 0 ? rc : buf_check(data);
+}
+
+/* The SSH signature and the data it signs. Not git_commit_extract_signature: it reads the
+ * commit body as a C string, past the end of objects that a mempack holds (libgit2 1.5),
+ * which is where an import's commits are checked. */
+static int read_signature(git_odb *odb, custody_commit *cc)
+{
+	git_odb_object *o = NULL;
+	git_oid oid;
+	buf sig, data;
+	bool found = false;
+	memcpy(oid.id, cc->oid, 20);
+	if (git_odb_read(&o, odb, &oid) < 0)
+		return git_fail(CUSTOS_EINTEGRITY, "cannot read the commit");
+	buf_init(&sig, BUF_LIMIT_DEFAULT);
+	buf_init(&data, BUF_LIMIT_DEFAULT);
+	int rc = commit_split_signature(git_odb_object_data(o), git_odb_object_size(o), &sig, &data,
+					&found);
+	git_odb_object_free(o);
+	if (rc == 0 && found) {
+		buf_putc(&sig, '\0');
+		buf_putc(&data, '\0');
+		cc->gpgsig = buf_steal(&sig, &cc->gpgsig_len);
+		cc->signed_data = (uint8_t *)buf_steal(&data, &cc->signed_len);
+		cc->gpgsig_len--;
+		cc->signed_len--;
+		return cc->gpgsig && cc->signed_data ? 0 : CUSTOS_ERROR;
+	}
+	buf_free(&sig);
+	buf_free(&data);
 	return rc;
 }
 
@@ -713,7 +756,7 @@ int custody_read_commit(custody *c, const uint8_t oid[20], custody_commit *out)
 	out->time = (int64_t)git_commit_time(commit);
 	if ((rc = read_blob(c->repo, tree, "EVENT", &out->event, &out->event_len)) < 0 ||
 	    (rc = read_blob(c->repo, tree, "EVENT.sig", &out->event_sig, &out->event_sig_len)) < 0 ||
-	    (rc = check_tree_shape(c->repo, tree, out)) < 0 || (rc = read_signature(c->repo, out)) < 0) {
+	    (rc = check_tree_shape(c->repo, tree, out)) < 0 || (rc = read_signature(c->odb, out)) < 0) {
 		custos_error_wrap(rc, "commit %s", hex);
 		goto done;
 	}

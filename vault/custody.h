@@ -105,6 +105,10 @@ void custody_stage_drop(custody *c);
 /* The raw bytes of a commit object (malloc'd, NUL-terminated). */
 int custody_raw_commit(custody *c, const uint8_t oid[20], uint8_t **p, size_t *n);
 
+/* Split a raw commit object into the value of its gpgsig header (continuation lines joined,
+ * without the leading space) and the commit without that header, which is what the
+ * signature signs. *found is false when there is no gpgsig header. Exposed for fuzzing. */
+int commit_split_signature(const uint8_t *p, size_t n, buf *sig, buf *data, bool *found);
 /* The first commit of the history that ends in head. */
 int custody_first(custody *c, const uint8_t head[20], uint8_t out[20]);
 /* The committer time of a commit (equal to its event's time for custos commits). */

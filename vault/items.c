@@ -269,6 +269,8 @@ int custos_items_foreach(custos_vault *v, custos_item_fn fn, void *ud)
 {
 	uint8_t head[20];
 	foreach_state s = {v, NULL, NULL, fn, ud};
+	if (v->empty)
+		return 0; /* a replica before its first import */
 	int rc = custody_head(v->log, head);
 	return rc < 0 ? rc : custody_walk(v->log, head, foreach_commit, &s);
 }
@@ -413,6 +415,8 @@ int custos_log_foreach(custos_vault *v, const char *item_hex, custos_event_fn fn
 	log_state s = {v, item_hex, {0}, fn, ud};
 	if (item_hex && hex_decode(s.item_id, CUSTOS_ITEM_ID_LEN, item_hex, strlen(item_hex)) < 0)
 		return custos_error_set(CUSTOS_EINVALID, "bad item id %s", item_hex);
+	if (v->empty)
+		return 0;
 	int rc = custody_head(v->log, head);
 	return rc < 0 ? rc : custody_walk(v->log, head, log_commit, &s);
 }

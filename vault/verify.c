@@ -926,7 +926,8 @@ int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summa
 	check_imports(&c);
 	if (have_against)
 		check_against(&c, &act);
-	check_stored_tree(&c);
+	if (!v->empty)
+		check_stored_tree(&c);
 	check_vault_root(&c);
 	each_entry(&c, "objects", check_store_entry);
 	if (opts->full)

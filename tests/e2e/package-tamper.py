@@ -7,7 +7,8 @@ usage: package-tamper.py IN.tar OUT.tar OP [ARGS...] [--rehash]
   flip PATH OFFSET        xor 0x01 into byte OFFSET of member PATH (bag-relative;
                           a negative OFFSET counts from the end)
   remove PATH             drop member PATH
-  add PATH TEXT           add a regular file PATH holding TEXT
+  add PATH TEXT           add a regular file PATH holding TEXT (at the end)
+  add-before ANCHOR PATH TEXT   the same, placed just before member ANCHOR
   swap PATH1 PATH2        exchange the bytes of two members
   replace PATH FROM       make member PATH hold the bytes of the file FROM
 
@@ -81,11 +82,12 @@ def main(argv):
         set_data(members, i, bytes(data))
     elif op == "remove":
         del members[find(members, base, rest[0])]
-    elif op == "add":
+    elif op in ("add", "add-before"):
+        at = find(members, base, rest.pop(0)) if op == "add-before" else len(members)
         m = tarfile.TarInfo(base + "/" + rest[0])
         data = rest[1].encode()
         m.size = len(data)
-        members.append((m, data))
+        members.insert(at, (m, data))
     elif op == "swap":
         i, j = find(members, base, rest[0]), find(members, base, rest[1])
         di, dj = members[i][1], members[j][1]
