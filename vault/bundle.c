@@ -13,6 +13,7 @@
  * branch moved by compare-and-swap, and the import is recorded as an event of the
  * replica's own log.
  */
+#include "bundle.h"
 #include "custody.h"
 #include "fsutil.h"
 #include "keys.h"
@@ -332,14 +333,6 @@ int custos_bundle(custos_vault *v, const uint8_t *since, size_t since_len, const
 
 /* ================================================================= importing a bundle */
 
-typedef struct bheader {
-	char vault[33];
-	custos_pubkey owner;
-	uint64_t from, to;
-	bool has_base;
-	uint8_t base[20], head[20];
-} bheader;
-
 typedef struct importer {
 	custos_vault *v;
 	const custos_import_opts *o;
@@ -405,7 +398,7 @@ static int header_line(const char **p, const char *end, const char *label, const
 	return 0;
 }
 
-static int parse_header(bheader *h, const uint8_t *text, size_t n)
+int bundle_header_parse(bheader *h, const uint8_t *text, size_t n)
 {
 	const char *p = (const char *)text, *end = p + n, *v;
 	size_t vl, got = 0;
@@ -658,7 +651,7 @@ static int read_first(importer *im, struct archive *a)
 	}
 	int rc = read_small(a, BUNDLE_HEADER_MAX, &b);
 	if (rc == 0)
-		rc = parse_header(&im->h, b.p, b.n);
+		rc = bundle_header_parse(&im->h, b.p, b.n);
 	buf_free(&b);
 	if (rc < 0) {
 		refuse(im, "bad-bundle", "BUNDLE", "%s", custos_error_last());
