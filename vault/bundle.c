@@ -439,6 +439,51 @@ int bundle_header_parse(bheader *h, const uint8_t *text, size_t n)
 	return rc;
 }
 
+/* The last event of the replica's imports log, if any. */
+typedef struct imports_tip {
+	bool any;
+	uint64_t seq;        /* the next import's seq */
+	uint8_t prev[32];    /* SHA-256 of the last import event */
+	int64_t time;
+	uint64_t next_from;  /* the first event no recorded import took */
+	uint8_t head[20];    /* the head the last import recorded */
+	uint8_t commit[20];  /* its commit */
+} imports_tip;
+
+static int read_imports_tip(custos_vault *v, imports_tip *t)
+{
+	custody_commit cc = {0};
+	event ev = {0};
+	memset(t, 0, sizeof *t);
+	t->any = custody_head_of(v->log, CUSTODY_IMPORTS_REF, t->commit) == 0;
+	if (!t->any)
+		return 0;
+	int rc = custody_read_commit(v->log, t->commit, &cc);
+	if (rc == 0)
+		rc = event_parse(&ev, cc.event, cc.event_len);
+	if (rc == 0) {
+		t->seq = ev.seq + 1;
+		t->time = ev.time;
+		t->next_from = ev.to + 1;
+		memcpy(t->head, ev.head, 20);
+		sha256_buf(t->prev, cc.event, cc.event_len);
+	}
+	event_clear(&ev);
+	custody_commit_clear(&cc);
+	return rc;
+}
+
+/* An import that moved the log but died before recording itself: the log's head is not
+ * the one the last import event names. Importing the same bundle again records it. */
+static bool import_unrecorded(importer *im)
+{
+	imports_tip t;
+	uint8_t head[20];
+	if (im->held == 0 || custody_head(im->v->log, head) < 0 || read_imports_tip(im->v, &t) < 0)
+		return false;
+	return !t.any || memcmp(t.head, head, 20) != 0;
+}
+
 /* The commit the vault holds for event seq. */
 static bool held_commit(importer *im, uint64_t seq, uint8_t out[20])
 {
@@ -489,7 +534,7 @@ static void check_position(importer *im)
 			       "the bundle ends at event %llu; this replica already holds %llu "
 			       "events: it would take the replica back",
 			       (unsigned long long)h->to, (unsigned long long)im->held);
-		else
+		else if (!import_unrecorded(im))
 			refuse(im, "replay", "BUNDLE",
 			       "this replica already holds every event of the bundle (to %llu)",
 			       (unsigned long long)h->to);
@@ -852,49 +897,26 @@ static void close_tar(struct archive *a, int fd)
 
 /* ---------------------------------------------------------------- the import event */
 
-static int imports_tip(custos_vault *v, uint64_t *seq, uint8_t prev_event[32], int64_t *prev_time,
-		       uint8_t parent[20], bool *has_parent)
-{
-	custody_commit cc = {0};
-	event ev = {0};
-	*has_parent = custody_head_of(v->log, CUSTODY_IMPORTS_REF, parent) == 0;
-	*seq = 0;
-	*prev_time = 0;
-	memset(prev_event, 0, 32);
-	if (!*has_parent)
-		return 0;
-	int rc = custody_read_commit(v->log, parent, &cc);
-	if (rc == 0)
-		rc = event_parse(&ev, cc.event, cc.event_len);
-	if (rc == 0) {
-		*seq = ev.seq + 1;
-		*prev_time = ev.time;
-		sha256_buf(prev_event, cc.event, cc.event_len);
-	}
-	event_clear(&ev);
-	custody_commit_clear(&cc);
-	return rc;
-}
-
 static int record_import(importer *im, const custos_key *key, const uint8_t bundle_sha[32])
 {
 	custos_vault *v = im->v;
 	event ev = {0};
-	uint8_t parent[20], sig[64], head[20];
-	bool has_parent;
-	int64_t prev_time;
+	uint8_t sig[64], head[20];
+	imports_tip tip;
 	buf eb, sb;
 	char msg[256];
 	custody_txn *t = NULL;
-	int rc = imports_tip(v, &ev.seq, ev.prev, &prev_time, parent, &has_parent);
+	int rc = read_imports_tip(v, &tip);
 	memcpy(ev.vault, v->info.id, sizeof ev.vault);
+	ev.seq = tip.seq;
+	memcpy(ev.prev, tip.prev, 32);
 	ev.time = now_utc();
-	if (ev.time < prev_time)
-		ev.time = prev_time; /* a clock behind the last import must not break the order */
+	if (ev.time < tip.time)
+		ev.time = tip.time; /* a clock behind the last import must not break the order */
 	memcpy(ev.custodian, custos_key_public(key)->id, CUSTOS_KEYID_LEN);
 	strcpy(ev.action, "import");
 	memcpy(ev.bundle, bundle_sha, 32);
-	ev.from = im->h.from > im->held ? im->h.from : im->held;
+	ev.from = tip.next_from; /* with an unrecorded import before, what it took too */
 	ev.to = im->h.to;
 	memcpy(ev.head, im->h.head, 20);
 	buf_init(&eb, 4096);
@@ -912,7 +934,7 @@ static int record_import(importer *im, const custos_key *key, const uint8_t bund
 		 (unsigned long long)ev.seq);
 	if (rc == 0)
 		rc = custody_txn_commit_to(t, CUSTODY_IMPORTS_REF, key, eb.p, eb.n, sb.p, sb.n, msg,
-					   ev.time, has_parent ? parent : NULL, head);
+					   ev.time, tip.any ? tip.commit : NULL, head);
 	if (rc == 0)
 		im->sum->import_seq = ev.seq;
 	buf_free(&eb);

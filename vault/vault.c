@@ -242,6 +242,7 @@ void vault_set_head(custos_vault *v, const uint8_t head[20], uint64_t events)
 static void clear_stale_git_locks(custos_vault *v)
 {
 	static const char *const locks[] = {"custody.git/refs/heads/main.lock", "custody.git/HEAD.lock",
+					    "custody.git/refs/heads/imports.lock",
 					    "custody.git/packed-refs.lock", "custody.git/config.lock"};
 	for (size_t i = 0; i < ARRAY_LEN(locks); i++) {
 		char *p = path_join(v->dir, locks[i]);
@@ -286,7 +287,7 @@ int custos_vault_open(custos_vault **out, const char *dir, int mode)
 		rc = open_parts(v);
 	if (rc == 0 && v->empty)
 		rc = replica_catch_up(v);
-	if (rc == 0 && !v->empty)
+	if (rc == 0)
 		rc = vault_sync_index(v, false);
 	if (rc < 0) {
 		custos_vault_close(v);
@@ -421,6 +422,13 @@ int vault_sync_index(custos_vault *v, bool full_rebuild)
 	int lockfd = -1;
 	sync_state s = {.v = v};
 	int rc = custody_head(v->log, head);
+	/* An empty replica has no log yet, but may hold objects of an import that died before
+	 * moving it: the index must know them, as after any interrupted write. */
+	bool no_log = rc == CUSTOS_ENOTFOUND && v->empty;
+	if (no_log) {
+		memset(head, 0, 20);
+		rc = 0;
+	}
 	if (rc < 0)
 		return custos_error_wrap(rc, "vault %s", v->dir);
 	/* Another process may have caught the index up while we waited for the lock. */
@@ -428,7 +436,9 @@ int vault_sync_index(custos_vault *v, bool full_rebuild)
 		goto done;
 	index_head(v->index, ihead);
 	s.base_leaf = index_leaf_count(v->index);
-	if (full_rebuild || memcmp(ihead, zero, 20) == 0) {
+	if (no_log) {
+		/* nothing to walk */
+	} else if (full_rebuild || memcmp(ihead, zero, 20) == 0) {
 		if ((rc = index_reset(v->index)) < 0)
 			goto done;
 		s.base_leaf = 0;
@@ -507,12 +517,20 @@ int vault_write_marker(custos_vault *v)
 {
 	buf b;
 	buf_init(&b, MARKER_MAX);
-	char *path = path_join(v->dir, "VAULT");
-	int rc = path ? marker_encode(&b, &v->info) : CUSTOS_ERROR;
+	/* The temp file lives in tmp/, where a leftover of a crash is garbage by definition
+	 * (a replica writes its marker into a vault that already exists). */
+	char *path = path_join(v->dir, "VAULT"), *staging = path_join(v->dir, "tmp/VAULT"), *tmp = NULL;
+	int fd = -1;
+	int rc = path && staging ? marker_encode(&b, &v->info) : CUSTOS_ERROR;
 	if (rc == 0)
-		rc = fs_atomic_write(path, b.p, b.n, 0444, true);
+		rc = fs_temp_create(staging, &fd, &tmp);
+	if (rc == 0 && (rc = fs_write_all(fd, b.p, b.n, path)) < 0)
+		fs_temp_discard(fd, tmp);
+	else if (rc == 0)
+		rc = fs_temp_publish(fd, tmp, path, 0444, true);
 	buf_free(&b);
 	free(path);
+	free(staging);
 	return rc;
 }
 
