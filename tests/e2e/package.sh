@@ -65,6 +65,10 @@ while read -r _ id sha size payload sig; do
 	n=$((n + 1))
 done < <(grep '^exhibit ' "$B/custos/exhibits.txt")
 [ "$n" = 3 ] || fail "$n exhibits verified by minisign"
+note "minisign accepts the spec vector (format-spec/vectors/exhibit.minisig over %PDF-1.4\\n)"
+printf '%%PDF-1.4\n' >"$T/vector.pdf"
+minisign -V -H -q -p "$TESTS_DIR/../format-spec/vectors/vector-key.minisign.pub" \
+	-x "$TESTS_DIR/../format-spec/vectors/exhibit.minisig" -m "$T/vector.pdf" || fail "minisign rejects the spec vector"
 note "minisign catches a changed exhibit by itself"
 cp "$B/data/${contract}_contract.pdf" "$T/changed.pdf" && printf x >>"$T/changed.pdf"
 ! minisign -V -H -q -p "$T/custodian.mpub" -x "$B/custos/minisig/${contract}_contract.pdf.minisig" -m "$T/changed.pdf" 2>/dev/null ||

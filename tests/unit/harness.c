@@ -3,6 +3,8 @@
  */
 #include "harness.h"
 
+#include "keys.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +82,35 @@ char *test_vector_path(const char *rel)
 char *test_spec_path(const char *rel)
 {
 	return env_path("CUSTOS_SPEC", rel);
+}
+
+void test_golden(const char *name, const uint8_t *p, size_t n)
+{
+	char rel[128];
+	snprintf(rel, sizeof rel, "vectors/%s", name);
+	char *path = test_spec_path(rel);
+	if (getenv("CUSTOS_WRITE_VECTORS")) {
+		FILE *f = fopen(path, "wb");
+		fwrite(p, 1, n, f);
+		fclose(f);
+	}
+	size_t wn;
+	uint8_t *want = test_read(path, &wn);
+	CHECK(wn == n && memcmp(want, p, n) == 0);
+	if (wn != n || memcmp(want, p, n) != 0)
+		fprintf(stderr, "  %s differs from the spec vector\n", name);
+	free(want);
+	free(path);
+}
+
+custos_key *test_vector_key(void)
+{
+	uint8_t seed[32];
+	for (int i = 0; i < 32; i++)
+		seed[i] = (uint8_t)(0xC0 + i);
+	custos_key *k = NULL;
+	key_from_seed(&k, seed);
+	return k;
 }
 
 void test_random(uint8_t *p, size_t n, uint64_t *state)

@@ -40,6 +40,11 @@ uint8_t *test_read(const char *path, size_t *n);
 /* Path under the test vectors / spec directories (from the environment). */
 char *test_vector_path(const char *rel);
 char *test_spec_path(const char *rel);
+/* Compare bytes with format-spec/vectors/NAME; CUSTOS_WRITE_VECTORS=1 writes the file
+ * instead (for review). */
+void test_golden(const char *name, const uint8_t *p, size_t n);
+/* The key of the spec vectors: Ed25519 seed bytes 0xC0..0xDF. */
+custos_key *test_vector_key(void);
 /* Deterministic pseudo-random bytes for property tests. */
 void test_random(uint8_t *p, size_t n, uint64_t *state);
 int test_finish(const char *name);

@@ -11,15 +11,6 @@
 
 #include <stdlib.h>
 
-static custos_key *vector_key(void)
-{
-	uint8_t seed[32];
-	for (int i = 0; i < 32; i++)
-		seed[i] = (uint8_t)(0xC0 + i);
-	custos_key *k = NULL;
-	key_from_seed(&k, seed);
-	return k;
-}
 
 static void sample_record(custos_record *r, const custos_key *k)
 {
@@ -102,29 +93,10 @@ static void sample_member(custos_record *r, const custos_key *k, const uint8_t c
 	memcpy(r->custodian, custos_key_public(k)->id, 8);
 }
 
-/* Compare bytes with a vector file; CUSTOS_WRITE_VECTORS=1 writes it instead (for review). */
-static void golden(const char *name, const uint8_t *p, size_t n)
-{
-	char rel[128];
-	snprintf(rel, sizeof rel, "vectors/%s", name);
-	char *path = test_spec_path(rel);
-	if (getenv("CUSTOS_WRITE_VECTORS")) {
-		FILE *f = fopen(path, "wb");
-		fwrite(p, 1, n, f);
-		fclose(f);
-	}
-	size_t wn;
-	uint8_t *want = test_read(path, &wn);
-	CHECK(wn == n && memcmp(want, p, n) == 0);
-	if (wn != n || memcmp(want, p, n) != 0)
-		fprintf(stderr, "  %s differs from the spec vector\n", name);
-	free(want);
-	free(path);
-}
 
 static void golden_vectors(void)
 {
-	custos_key *k = vector_key();
+	custos_key *k = test_vector_key();
 	custos_record r;
 	buf b, s;
 	uint8_t id[16], sig[64];
@@ -133,14 +105,14 @@ static void golden_vectors(void)
 	buf_init(&b, 0);
 	buf_init(&s, 0);
 	CHECK_RC(record_encode(&b, &r), 0);
-	golden("item-record.txt", b.p, b.n);
+	test_golden("item-record.txt", b.p, b.n);
 	record_id(id, b.p, b.n);
 	custos_hex(idhex, id, 16);
 	strcat(idhex, "\n");
-	golden("item-record.id", (uint8_t *)idhex, strlen(idhex));
+	test_golden("item-record.id", (uint8_t *)idhex, strlen(idhex));
 	key_sign(sig, k, b.p, b.n);
 	sigfile_encode(&s, custos_key_public(k)->id, sig);
-	golden("item-record.sig", s.p, s.n);
+	test_golden("item-record.sig", s.p, s.n);
 	custos_record back;
 	CHECK_RC(record_parse(&back, b.p, b.n), 0);
 	CHECK(back.size == 9 && back.name.n == r.name.n && memcmp(back.name.p, r.name.p, r.name.n) == 0);
@@ -153,10 +125,10 @@ static void golden_vectors(void)
 	buf_init(&es, 0);
 	sample_event(&e, k, id);
 	CHECK_RC(event_encode(&eb, &e), 0);
-	golden("event-ingest.txt", eb.p, eb.n);
+	test_golden("event-ingest.txt", eb.p, eb.n);
 	key_sign(sig, k, eb.p, eb.n);
 	sigfile_encode(&es, custos_key_public(k)->id, sig);
-	golden("event-ingest.sig", es.p, es.n);
+	test_golden("event-ingest.sig", es.p, es.n);
 	event ev;
 	CHECK_RC(event_parse(&ev, eb.p, eb.n), 0);
 	CHECK(ev.n_items == 1 && ev.n_refused == 1 && ev.n_inputs == 1 && ev.seq == 1);
@@ -171,11 +143,11 @@ static void golden_vectors(void)
 	buf_init(&ms, 0);
 	buf_init(&ab, 0);
 	CHECK_RC(record_encode(&mb, &mr), 0);
-	golden("member-record.txt", mb.p, mb.n);
+	test_golden("member-record.txt", mb.p, mb.n);
 	record_id(mid, mb.p, mb.n);
 	key_sign(sig, k, mb.p, mb.n);
 	sigfile_encode(&ms, custos_key_public(k)->id, sig);
-	golden("member-record.sig", ms.p, ms.n);
+	test_golden("member-record.sig", ms.p, ms.n);
 	CHECK_RC(record_parse(&back, mb.p, mb.n), 0);
 	CHECK(back.is_member && back.member == 0 && back.mode == 0644 &&
 	      strcmp(back.outcome, "ok") == 0 && memcmp(back.container, id, 16) == 0);
@@ -195,7 +167,7 @@ static void golden_vectors(void)
 	e.refused = NULL;
 	e.n_refused = 0;
 	CHECK_RC(event_encode(&ab, &e), 0);
-	golden("event-ingest-archive.txt", ab.p, ab.n);
+	test_golden("event-ingest-archive.txt", ab.p, ab.n);
 	CHECK_RC(event_parse(&ev, ab.p, ab.n), 0);
 	CHECK(ev.n_containers == 1 && strcmp(ev.containers[0].result, "corrupt") == 0 &&
 	      ev.containers[0].members == 1 && ev.containers[0].consumed == 4096 &&
@@ -207,7 +179,7 @@ static void golden_vectors(void)
 
 	char *pub = NULL;
 	custos_pubkey_format(&pub, custos_key_public(k), CUSTOS_PUB_CUSTOS);
-	golden("vector-key.pub", (uint8_t *)pub, strlen(pub));
+	test_golden("vector-key.pub", (uint8_t *)pub, strlen(pub));
 	free(pub);
 	buf_free(&b);
 	buf_free(&s);
