@@ -61,6 +61,14 @@ demo() {
 	"$c" verify-proof "$d/exhibit.proof" "$d/sample-drop/contracts/side-letter.docx" \
 		--trust "$HOME/.config/custos/custodian.key"
 	"$c" --vault "$d/vault" fsck --full --against "$d/checkpoint"
+	"$c" --vault "$d/vault" export "$item" -o "$d/exhibit-package.tar"
+	"$c" key show >"$d/custodian.pub"
+	"$c" verify-package "$d/exhibit-package.tar" --trust "$d/custodian.pub"
+	"$c" --vault "$d/vault" bundle -o "$d/transfer.tar"
+	"$c" --key "$d/replica.key" key new --no-passphrase
+	"$c" --key "$d/replica.key" init --replica-of "$d/custodian.pub" "$d/replica"
+	"$c" --key "$d/replica.key" --vault "$d/replica" import "$d/transfer.tar"
+	"$c" --vault "$d/replica" fsck --full --against "$d/checkpoint"
 	"$c" key show --allowed-signers >"$d/allowed_signers"
 	git -C "$d/vault/custody.git" -c gpg.ssh.allowedSignersFile="$d/allowed_signers" \
 		log --show-signature -1
