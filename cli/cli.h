@@ -96,6 +96,27 @@ typedef struct problem_out {
 } problem_out;
 void print_problem(const custos_problem *p, void *ud);
 
+/* What every check with no vault takes: --trust KEY, --witness KEY..., --min-witnesses N
+ * (by default, every witness given). */
+#define TRUST_OPTIONS                                                                        \
+	{"trust", required_argument, NULL, 't'}, {"witness", required_argument, NULL, 'w'},    \
+	{                                                                                     \
+		"min-witnesses", required_argument, NULL, 'm'                                \
+	}
+typedef struct trust_args {
+	custos_pubkey trust;
+	bool have_trust, have_min;
+	char **witnesses;
+	size_t n_witnesses, min_witnesses;
+} trust_args;
+int trust_args_init(trust_args *t, int argc);
+/* Option ch if it is one of TRUST_OPTIONS: 1 when taken, 0 when not one of them, or the
+ * exit status of a usage error (> 1). */
+int trust_args_option(trust_args *t, const char *cmd, int ch, const char *arg);
+/* After the options: --trust is required; the default --min-witnesses. 0 or an exit status. */
+int trust_args_finish(trust_args *t, const char *cmd);
+void trust_args_free(trust_args *t);
+
 /* Parse --opt value or --opt=value forms by getopt_long; commands use this table shape. */
 #define OPT_HELP 'h'
 

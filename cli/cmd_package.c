@@ -138,61 +138,40 @@ static void on_checked(const custos_package_exhibit *e, void *ud)
 int cmd_verify_package(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"trust", required_argument, NULL, 't'},
-		{"witness", required_argument, NULL, 'w'},
-		{"min-witnesses", required_argument, NULL, 'm'},
+		TRUST_OPTIONS,
 		{"exhibit", required_argument, NULL, 'e'},
 		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	(void)c;
-	custos_pubkey trust;
-	bool have_trust = false, have_min = false;
-	char **wits = calloc((size_t)argc, sizeof *wits);
-	const char **held = calloc((size_t)argc, sizeof *held);
+	trust_args ta;
+	const char **held = calloc((size_t)argc + 1, sizeof *held);
 	vp_out vo = {.po = {.first = true}};
-	custos_package_opts o = {.witnesses = (const char *const *)wits, .exhibits = held,
-				 .on_problem = print_problem, .on_exhibit = on_checked, .ud = &vo};
-	int ch, st = wits && held ? 0 : fail(CUSTOS_ERROR, "out of memory");
+	size_t n_held = 0;
+	int ch, st = trust_args_init(&ta, argc);
+	if (st == 0 && !held)
+		st = fail(CUSTOS_ERROR, "out of memory");
 	while (st == 0 && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end = NULL;
-		switch (ch) {
-		case 't':
-			if (custos_pubkey_load(&trust, optarg) < 0)
-				st = usage_error("verify-package", "--trust: %s", custos_error_last());
-			have_trust = true;
-			break;
-		case 'w':
-			if (read_vkey_arg(optarg, &wits[o.n_witnesses]) == 0)
-				o.n_witnesses++;
-			else
-				st = usage_error("verify-package", "--witness: %s", custos_error_last());
-			break;
-		case 'm':
-			o.min_witnesses = strtoul(optarg, &end, 10);
-			if (!end || *end || optarg[0] == '-')
-				st = usage_error("verify-package", "--min-witnesses takes a number");
-			have_min = true;
-			break;
-		case 'e':
-			held[o.n_exhibits++] = optarg;
-			break;
-		case 'j':
+		int taken = trust_args_option(&ta, "verify-package", ch, optarg);
+		if (taken > 1)
+			st = taken;
+		else if (!taken && ch == 'e')
+			held[n_held++] = optarg;
+		else if (!taken && ch == 'j')
 			vo.po.json = true;
-			break;
-		default:
+		else if (!taken)
 			st = usage_error("verify-package", "bad option");
-		}
 	}
 	if (st == 0 && argc - optind != 1)
 		st = usage_error("verify-package", "expected one FILE.tar");
-	if (st == 0 && !have_trust)
-		st = usage_error("verify-package", "--trust KEY is required: the custodian's public key");
-	if (!have_min)
-		o.min_witnesses = o.n_witnesses;
+	if (st == 0)
+		st = trust_args_finish(&ta, "verify-package");
+	custos_package_opts o = {.trust = &ta.trust, .witnesses = (const char *const *)ta.witnesses,
+				 .n_witnesses = ta.n_witnesses, .min_witnesses = ta.min_witnesses,
+				 .exhibits = held, .n_exhibits = n_held, .on_problem = print_problem,
+				 .on_exhibit = on_checked, .ud = &vo};
 	if (st == 0) {
 		custos_package_result r;
-		o.trust = &trust;
 		if (vo.po.json) {
 			fputs("{\"problems\":[", stdout);
 			if (!(vo.ex = open_memstream(&vo.ex_text, &vo.ex_len)))
@@ -230,12 +209,10 @@ int cmd_verify_package(cli *c, int argc, char **argv)
 			st = r.problems ? EXIT_CHECK : EXIT_OK;
 		}
 	}
-	for (size_t i = 0; i < o.n_witnesses; i++)
-		free(wits[i]);
 	if (vo.ex)
 		fclose(vo.ex);
 	free(vo.ex_text);
-	free(wits);
+	trust_args_free(&ta);
 	free(held);
 	return st;
 }

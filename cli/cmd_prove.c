@@ -84,53 +84,30 @@ static void print_result(const custos_proof_result *r, const custos_proof_opts *
 int cmd_verify_proof(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"trust", required_argument, NULL, 't'},
-		{"witness", required_argument, NULL, 'w'},
-		{"min-witnesses", required_argument, NULL, 'm'},
+		TRUST_OPTIONS,
 		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	(void)c;
-	custos_pubkey trust;
-	bool have_trust = false, have_min = false;
-	char **wits = calloc((size_t)argc, sizeof *wits);
+	trust_args ta;
 	problem_out vo = {.first = true};
-	custos_proof_opts o = {.witnesses = (const char *const *)wits, .on_problem = print_problem, .ud = &vo};
-	int ch, st = 0;
+	int ch, st = trust_args_init(&ta, argc);
 	while (st == 0 && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end = NULL;
-		switch (ch) {
-		case 't':
-			if (custos_pubkey_load(&trust, optarg) < 0)
-				st = usage_error("verify-proof", "--trust: %s", custos_error_last());
-			have_trust = true;
-			break;
-		case 'w':
-			if (read_vkey_arg(optarg, &wits[o.n_witnesses]) == 0)
-				o.n_witnesses++;
-			else
-				st = usage_error("verify-proof", "--witness: %s", custos_error_last());
-			break;
-		case 'm':
-			o.min_witnesses = strtoul(optarg, &end, 10);
-			if (!end || *end || optarg[0] == '-')
-				st = usage_error("verify-proof", "--min-witnesses takes a number");
-			have_min = true;
-			break;
-		case 'j':
+		int taken = trust_args_option(&ta, "verify-proof", ch, optarg);
+		if (taken > 1)
+			st = taken;
+		else if (!taken && ch == 'j')
 			vo.json = true;
-			break;
-		default:
+		else if (!taken)
 			st = usage_error("verify-proof", "bad option");
-		}
 	}
 	if (st == 0 && (argc - optind < 1 || argc - optind > 2))
 		st = usage_error("verify-proof", "expected FILE [EXHIBIT]");
-	if (st == 0 && !have_trust)
-		st = usage_error("verify-proof", "--trust KEY is required: the custodian's public key");
-	/* By default every witness named must have cosigned. */
-	if (!have_min)
-		o.min_witnesses = o.n_witnesses;
+	if (st == 0)
+		st = trust_args_finish(&ta, "verify-proof");
+	custos_proof_opts o = {.trust = &ta.trust, .witnesses = (const char *const *)ta.witnesses,
+			       .n_witnesses = ta.n_witnesses, .min_witnesses = ta.min_witnesses,
+			       .on_problem = print_problem, .ud = &vo};
 	uint8_t *proof = NULL;
 	size_t n = 0;
 	int rc = 0;
@@ -138,7 +115,6 @@ int cmd_verify_proof(cli *c, int argc, char **argv)
 		st = fail(rc, "cannot read the proof");
 	if (st == 0) {
 		custos_proof_result r;
-		o.trust = &trust;
 		o.exhibit = argc - optind == 2 ? argv[optind + 1] : NULL;
 		if (vo.json)
 			fputs("{\"problems\":[", stdout);
@@ -151,9 +127,7 @@ int cmd_verify_proof(cli *c, int argc, char **argv)
 		}
 		custos_proof_result_clear(&r);
 	}
-	for (size_t i = 0; i < o.n_witnesses; i++)
-		free(wits[i]);
-	free(wits);
+	trust_args_free(&ta);
 	free(proof);
 	return st;
 }

@@ -418,3 +418,50 @@ void print_problem(const custos_problem *p, void *ud)
 		printf("PROBLEM %s: %s: %s\n", p->kind, p->where, p->detail);
 	}
 }
+
+int trust_args_init(trust_args *t, int argc)
+{
+	memset(t, 0, sizeof *t);
+	t->witnesses = calloc((size_t)argc + 1, sizeof *t->witnesses);
+	return t->witnesses ? 0 : fail(CUSTOS_ERROR, "out of memory");
+}
+
+int trust_args_option(trust_args *t, const char *cmd, int ch, const char *arg)
+{
+	char *end = NULL;
+	switch (ch) {
+	case 't':
+		t->have_trust = true;
+		return custos_pubkey_load(&t->trust, arg) < 0
+			       ? usage_error(cmd, "--trust: %s", custos_error_last())
+			       : 1;
+	case 'w':
+		if (read_vkey_arg(arg, &t->witnesses[t->n_witnesses]) < 0)
+			return usage_error(cmd, "--witness: %s", custos_error_last());
+		t->n_witnesses++;
+		return 1;
+	case 'm':
+		t->have_min = true;
+		t->min_witnesses = strtoul(arg, &end, 10);
+		return !end || *end || arg[0] == '-' ? usage_error(cmd, "--min-witnesses takes a number")
+						     : 1;
+	default:
+		return 0;
+	}
+}
+
+int trust_args_finish(trust_args *t, const char *cmd)
+{
+	if (!t->have_trust)
+		return usage_error(cmd, "--trust KEY is required: the custodian's public key");
+	if (!t->have_min)
+		t->min_witnesses = t->n_witnesses;
+	return 0;
+}
+
+void trust_args_free(trust_args *t)
+{
+	for (size_t i = 0; i < t->n_witnesses; i++)
+		free(t->witnesses[i]);
+	free(t->witnesses);
+}

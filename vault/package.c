@@ -286,22 +286,21 @@ static int put_events(exporter *e)
 	return rc < 0 ? rc : put_event(e, e->cp.seq);
 }
 
+const package_key_file package_key_files[3] = {
+	{"custos/custodian.pub", CUSTOS_PUB_CUSTOS},
+	{"custos/custodian.ssh.pub", CUSTOS_PUB_SSH},
+	{"custos/custodian.minisign.pub", CUSTOS_PUB_MINISIGN},
+};
+
 static int put_keys(exporter *e)
 {
-	static const struct {
-		const char *path;
-		enum custos_pubkey_form form;
-	} forms[] = {
-		{"custos/custodian.pub", CUSTOS_PUB_CUSTOS},
-		{"custos/custodian.ssh.pub", CUSTOS_PUB_SSH},
-		{"custos/custodian.minisign.pub", CUSTOS_PUB_MINISIGN},
-	};
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < ARRAY_LEN(forms); i++) {
+	for (size_t i = 0; rc == 0 && i < ARRAY_LEN(package_key_files); i++) {
+		const package_key_file *kf = &package_key_files[i];
 		char *text = NULL;
-		rc = custos_pubkey_format(&text, &e->v->info.owner, forms[i].form);
+		rc = custos_pubkey_format(&text, &e->v->info.owner, kf->form);
 		if (rc == 0)
-			rc = put_tag(e, forms[i].path, text, strlen(text));
+			rc = put_tag(e, kf->path, text, strlen(text));
 		free(text);
 	}
 	return rc;

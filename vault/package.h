@@ -15,6 +15,13 @@
  * '-', '_' and '.' (not first); anything else becomes '_'. */
 void package_safe_name(buf *b, const uint8_t *p, size_t n, size_t max);
 
+/* The custodian key's files in a package's tag directory, one per public key form. */
+typedef struct package_key_file {
+	const char *path;
+	enum custos_pubkey_form form;
+} package_key_file;
+extern const package_key_file package_key_files[3];
+
 /* Check a package held in memory (the fuzz target's entry; custos_package_verify reads a
  * file). */
 int package_verify_mem(const uint8_t *p, size_t n, const custos_package_opts *o,

@@ -392,20 +392,13 @@ static void check_bag_info(pkg *k)
  * minisign key with another key number would make minisign reject every signature). */
 static void check_keys(pkg *k)
 {
-	static const struct {
-		const char *path;
-		enum custos_pubkey_form form;
-	} forms[] = {
-		{"custos/custodian.pub", CUSTOS_PUB_CUSTOS},
-		{"custos/custodian.ssh.pub", CUSTOS_PUB_SSH},
-		{"custos/custodian.minisign.pub", CUSTOS_PUB_MINISIGN},
-	};
-	for (size_t i = 0; i < ARRAY_LEN(forms); i++) {
-		pfile *f = need(k, forms[i].path);
+	for (size_t i = 0; i < ARRAY_LEN(package_key_files); i++) {
+		const package_key_file *kf = &package_key_files[i];
+		pfile *f = need(k, kf->path);
 		char *want = NULL;
-		if (f && custos_pubkey_format(&want, k->o->trust, forms[i].form) == 0 &&
+		if (f && custos_pubkey_format(&want, k->o->trust, kf->form) == 0 &&
 		    (strlen(want) != f->size || memcmp(want, f->data, f->size) != 0))
-			report(k, "wrong-key", forms[i].path, "not the trusted custodian key");
+			report(k, "wrong-key", kf->path, "not the trusted custodian key");
 		free(want);
 	}
 }
