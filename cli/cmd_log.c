@@ -1,5 +1,5 @@
 /*
- * cmd_log.c — custos log [ITEM]: the custody trail.
+ * cmd_log.c — custos log [ITEM]: the custody trail; custos log --imports: a replica's own log.
  */
 #include "cli.h"
 
@@ -40,6 +40,13 @@ static int print_event(const custos_event_info *e, void *ud)
 			fputs(",\"witness\":", stdout);
 			json_str(stdout, e->witness);
 		}
+		if (strcmp(e->action, "import") == 0) {
+			char b[65];
+			custos_hex(b, e->bundle, 32);
+			printf(",\"from\":%llu,\"to\":%llu,\"head\":\"%s\",\"bundle\":\"%s\"",
+			       (unsigned long long)e->import_from, (unsigned long long)e->import_to,
+			       e->import_head, b);
+		}
 		puts("}");
 		return 0;
 	}
@@ -55,6 +62,13 @@ static int print_event(const custos_event_info *e, void *ud)
 	}
 	if (e->witness)
 		printf("    cosigned by %.*s\n", (int)strcspn(e->witness, "+"), e->witness);
+	if (strcmp(e->action, "import") == 0) {
+		char b[65];
+		custos_hex(b, e->bundle, 32);
+		printf("    events %llu to %llu of the origin's log, head %.12s; bundle sha256 %s\n",
+		       (unsigned long long)e->import_from, (unsigned long long)e->import_to,
+		       e->import_head, b);
+	}
 	if (e->source.n) {
 		fputs("    source: ", stdout);
 		print_bytes(stdout, e->source.p, e->source.n);
@@ -70,14 +84,22 @@ static int print_event(const custos_event_info *e, void *ud)
 
 int cmd_log(cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"imports", no_argument, NULL, 'i'},
+					     {NULL, 0, NULL, 0}};
 	log_out o = {0};
+	bool imports = false;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'j')
+		if (ch == 'j')
+			o.json = true;
+		else if (ch == 'i')
+			imports = true;
+		else
 			return usage_error("log", "bad option");
-		o.json = true;
 	}
+	if (imports && optind < argc)
+		return usage_error("log", "--imports takes no ITEM");
 	if (argc - optind > 1)
 		return usage_error("log", "expected at most one ITEM");
 	custos_vault *v = NULL;
@@ -88,7 +110,9 @@ int cmd_log(cli *c, int argc, char **argv)
 	int rc = 0;
 	if (optind < argc)
 		rc = custos_item_find(&it, v, argv[optind], CUSTOS_FIND_EXACT);
-	if (rc == 0)
+	if (rc == 0 && imports)
+		rc = custos_imports_foreach(v, print_event, &o);
+	else if (rc == 0)
 		rc = custos_log_foreach(v, it ? it->id_hex : NULL, print_event, &o);
 	custos_item_free(it);
 	custos_vault_close(v);

@@ -97,8 +97,10 @@ const command commands[] = {
 	 "The bytes are checked against the item's SHA-256 while they are written; a mismatch\n"
 	 "is reported and exits 1.\n\n" GLOBAL_OPTS EXIT_CODES},
 	{"log", cmd_log, "show the custody trail",
-	 "usage: custos log [ITEM] [--json]\n\n"
-	 "Every custody event, oldest first; with ITEM, the events that concern it.\n\n" GLOBAL_OPTS
+	 "usage: custos log [ITEM] [--json]\n"
+	 "       custos log --imports [--json]\n\n"
+	 "Every custody event, oldest first; with ITEM, the events that concern it. With\n"
+	 "--imports, a replica's own log: each import, signed by the replica's custodian.\n\n" GLOBAL_OPTS
 		 EXIT_CODES},
 	{"verify", cmd_verify, "is this exact file in the vault?",
 	 "usage: custos verify [--json] FILE...\n\n"

@@ -261,11 +261,17 @@ typedef struct custos_event_info {
 	uint64_t tree_size;
 	uint8_t root[32];
 	const char *witness;
+	/* import (a replica's own log): the origin's events taken and the head after them */
+	uint64_t import_from, import_to;
+	char import_head[41];
+	uint8_t bundle[32];
 } custos_event_info;
 
 typedef int (*custos_event_fn)(const custos_event_info *ev, void *ud);
 /* Every event in order; with item_hex, only events that concern that item. */
 int custos_log_foreach(custos_vault *v, const char *item_hex, custos_event_fn fn, void *ud);
+/* A replica's own log (FS §11.4): its import events in order (none elsewhere). */
+int custos_imports_foreach(custos_vault *v, custos_event_fn fn, void *ud);
 
 /* ---------------------------------------------------------------- ingest */
 

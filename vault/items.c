@@ -399,6 +399,10 @@ static int log_commit(const uint8_t oid[20], void *ud)
 	info.tree_size = ev.tree_size;
 	memcpy(info.root, ev.root, 32);
 	info.witness = ev.witness;
+	info.import_from = ev.from;
+	info.import_to = ev.to;
+	custos_hex(info.import_head, ev.head, 20);
+	memcpy(info.bundle, ev.bundle, 32);
 	/* An item's trail: the event that received it, and every event since that names it.
 	 * (Later event kinds — exports, analyses — name items too.) */
 	bool relevant = !s->item_hex || event_find_item(&ev, s->item_id);
@@ -407,6 +411,15 @@ static int log_commit(const uint8_t oid[20], void *ud)
 	event_clear(&ev);
 	custody_commit_clear(&cc);
 	return rc;
+}
+
+int custos_imports_foreach(custos_vault *v, custos_event_fn fn, void *ud)
+{
+	uint8_t head[20];
+	log_state s = {v, NULL, {0}, fn, ud};
+	if (!v->is_replica || custody_head_of(v->log, CUSTODY_IMPORTS_REF, head) < 0)
+		return 0;
+	return custody_walk(v->log, head, log_commit, &s);
 }
 
 int custos_log_foreach(custos_vault *v, const char *item_hex, custos_event_fn fn, void *ud)

@@ -180,4 +180,11 @@ grep_out "not this replica's custodian"
 note "$cases refusals, none changed the replica; it still passes fsck --full"
 rx fsck --full >/dev/null || fail "fsck at the end"
 [ "$(git -C "$REP/custody.git" rev-list --count imports)" = 4 ] || fail "imports log: $(git -C "$REP/custody.git" log --oneline imports)"
+rx log --imports --json | python3 -c '
+import json, sys
+evs = [json.loads(l) for l in sys.stdin]
+assert [e["seq"] for e in evs] == [0, 1, 2, 3], evs
+assert all(e["action"] == "import" for e in evs)
+assert evs[0]["from"] == 0 and all(evs[i]["from"] == evs[i - 1]["to"] + 1 for i in range(1, 4)), evs
+' || fail "log --imports"
 echo "bundle: ok"
