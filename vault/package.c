@@ -47,7 +47,7 @@ typedef struct exporter {
 	exhibit *ex;
 	size_t n_ex;
 	tagfile *tags;
-	size_t n_tags;
+	size_t n_tags, cap_tags;
 	custos_export_summary *sum;
 } exporter;
 
@@ -116,11 +116,9 @@ static int skip_data(const uint8_t *p, size_t n, void *ud)
 /* A tag file: written now, listed in the tag manifest later. */
 static int put_tag(exporter *e, const char *rel, const void *p, size_t n)
 {
-	tagfile *t = realloc(e->tags, (e->n_tags + 1) * sizeof *t);
-	if (!t)
-		return custos_error_set(CUSTOS_ERROR, "out of memory");
-	e->tags = t;
-	t = &e->tags[e->n_tags];
+	if (array_grow(&e->tags, &e->cap_tags, e->n_tags, sizeof *e->tags, 64) < 0)
+		return CUSTOS_ERROR;
+	tagfile *t = &e->tags[e->n_tags];
 	if (!(t->path = xstrdup(rel)))
 		return CUSTOS_ERROR;
 	e->n_tags++;

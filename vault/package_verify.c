@@ -40,6 +40,7 @@ typedef struct pfile {
 	uint8_t sha256[32], sha512[64], blake2b[64];
 	uint8_t *data; /* tag files only, NUL-terminated */
 	bool listed;   /* named by the manifest that covers it (both payload manifests) */
+	bool exhibit;  /* a payload file the exhibit list names */
 	bool listed512;
 } pfile;
 
@@ -631,6 +632,7 @@ static void check_exhibit(pkg *k, exhibit_line *x, const pfile *note_file, held 
 			report(k, "missing-file", x->payload, "the exhibit file is not in the package");
 			pe.content_ok = 0;
 		} else {
+			p->exhibit = true;
 			pe.content_ok = pe.rec && memcmp(p->sha256, rec.sha256, 32) == 0 &&
 					p->size == rec.size;
 			if (pe.rec && !pe.content_ok)
@@ -655,17 +657,11 @@ static void check_exhibit(pkg *k, exhibit_line *x, const pfile *note_file, held 
 }
 
 /* Every payload file is an exhibit the list names. */
-static void check_payload_named(pkg *k, exhibit_line *xs, size_t nx)
+static void check_payload_named(pkg *k)
 {
-	for (size_t i = 0; i < k->n; i++) {
-		if (k->f[i].dir || !k->f[i].payload)
-			continue;
-		bool named = false;
-		for (size_t j = 0; j < nx && !named; j++)
-			named = xs[j].payload && strcmp(xs[j].payload, k->f[i].path) == 0;
-		if (!named)
+	for (size_t i = 0; i < k->n; i++)
+		if (!k->f[i].dir && k->f[i].payload && !k->f[i].exhibit)
 			report(k, "unlisted-file", k->f[i].path, "not an exhibit of custos/exhibits.txt");
-	}
 }
 
 static void hash_held(pkg *k, held *h, size_t n)
@@ -718,7 +714,7 @@ static void check_exhibits(pkg *k)
 	hash_held(k, h, k->o->n_exhibits);
 	for (size_t i = 0; i < nx; i++)
 		check_exhibit(k, &xs[i], note_file, h, k->o->n_exhibits);
-	check_payload_named(k, xs, nx);
+	check_payload_named(k);
 	for (size_t i = 0; i < k->o->n_exhibits; i++)
 		if (h[i].ok && !h[i].matched)
 			report(k, "not-an-exhibit", h[i].path,
