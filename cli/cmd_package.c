@@ -80,14 +80,19 @@ int cmd_export(cli *c, int argc, char **argv)
 		fputs("],\"package\":", stdout);
 		json_str(stdout, out);
 		printf(",\"files\":%llu,\"payload_files\":%llu,\"payload_bytes\":%llu,"
-		       "\"tree_size\":%llu}\n",
+		       "\"tree_size\":%llu,\"events_left_out\":%llu}\n",
 		       (unsigned long long)sum.files, (unsigned long long)sum.payload_files,
-		       (unsigned long long)sum.payload_bytes, (unsigned long long)sum.tree_size);
+		       (unsigned long long)sum.payload_bytes, (unsigned long long)sum.tree_size,
+		       (unsigned long long)sum.events_left_out);
 	} else {
 		printf("package %s: %llu exhibit(s), %llu bytes of content, %llu files; proven "
 		       "against the checkpoint of tree size %llu\n",
 		       out, (unsigned long long)sum.exhibits, (unsigned long long)sum.payload_bytes,
 		       (unsigned long long)sum.files, (unsigned long long)sum.tree_size);
+		if (sum.events_left_out)
+			printf("  %llu ingest event(s) over 64 KiB left out (the proofs carry the "
+			       "records; the events stay in the vault)\n",
+			       (unsigned long long)sum.events_left_out);
 	}
 	custos_key_free(key);
 	custos_vault_close(v);

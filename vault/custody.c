@@ -18,6 +18,12 @@ struct custody {
 	git_repository *repo;
 	git_odb *odb;
 	git_odb_backend *mempack; /* writes land here until a commit dumps them as one pack */
+	/* The items tree of the commit read last: an export or a proof of many items of one
+	 * large ingest would otherwise inflate its tree (tens of thousands of entries) once per
+	 * item. */
+	pthread_mutex_t cache_mu;
+	struct custody_items *cached;
+	uint8_t cached_commit[20];
 };
 
 /*
@@ -136,6 +142,7 @@ int custody_open(custody **out, const char *gitdir, bool writable)
 	custody *c = xcalloc(1, sizeof *c);
 	if (!c)
 		return CUSTOS_ERROR;
+	pthread_mutex_init(&c->cache_mu, NULL);
 	int rc = 0;
 	if (git_repository_open_bare(&c->repo, gitdir) < 0) {
 		rc = git_fail(CUSTOS_EINTEGRITY, "cannot open the custody log");
@@ -163,6 +170,8 @@ void custody_close(custody *c)
 {
 	if (!c)
 		return;
+	custody_items_close(c->cached);
+	pthread_mutex_destroy(&c->cache_mu);
 	git_odb_free(c->odb); /* the odb owns the mempack backend */
 	git_repository_free(c->repo);
 	free(c);
@@ -846,11 +855,18 @@ void custody_items_close(custody_items *t)
 int custody_read_item(custody *c, const uint8_t commit[20], const char id_hex[33], uint8_t **rec,
 		      size_t *rn, uint8_t **sig, size_t *sn)
 {
-	custody_items *t = NULL;
-	int rc = custody_items_open(&t, c, commit);
+	int rc = 0;
+	pthread_mutex_lock(&c->cache_mu);
+	if (!c->cached || memcmp(c->cached_commit, commit, 20) != 0) {
+		custody_items_close(c->cached);
+		c->cached = NULL;
+		rc = custody_items_open(&c->cached, c, commit);
+		if (rc == 0)
+			memcpy(c->cached_commit, commit, 20);
+	}
 	if (rc == 0)
-		rc = custody_items_read(t, id_hex, rec, rn, sig, sn);
-	custody_items_close(t);
+		rc = custody_items_read(c->cached, id_hex, rec, rn, sig, sn);
+	pthread_mutex_unlock(&c->cache_mu);
 	return rc;
 }
 

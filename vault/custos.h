@@ -471,6 +471,7 @@ typedef struct custos_export_opts {
 typedef struct custos_export_summary {
 	uint64_t exhibits, payload_files, payload_bytes, files;
 	uint64_t tree_size; /* of the checkpoint the exhibits are proven against */
+	uint64_t events_left_out; /* ingest events too large to carry (FS §10.1) */
 } custos_export_summary;
 
 /* Write an exhibit package of the given items (specs as for custos_item_find) to `out`, a

@@ -84,16 +84,22 @@ int vault_load_item(custos_vault *v, const uint8_t id[CUSTOS_ITEM_ID_LEN], uint6
 		return rc;
 	if ((rc = custody_read_item(v->log, ie.commit, hex, &rec, &rn, &sig, &sn)) < 0)
 		return custos_error_wrap(rc, "item %s", hex);
-	const char *outcome = NULL;
-	if (vault_read_event(v, ie.commit, &ev, &cc) == 0) {
-		const event_item *ei = event_find_item(&ev, id);
-		outcome = ei ? outcome_name(ei->outcome) : "unlisted";
-		rc = item_from_bytes(v, ie.commit, rec, rn, sig, sn, outcome, out);
-		event_clear(&ev);
-		custody_commit_clear(&cc);
-	} else {
-		rc = item_from_bytes(v, ie.commit, rec, rn, sig, sn, "unknown", out);
+	const char *outcome = "unknown";
+	if (!v->last_event.valid || memcmp(v->last_event.commit, ie.commit, 20) != 0) {
+		if (v->last_event.valid)
+			event_clear(&v->last_event.ev);
+		v->last_event.valid = vault_read_event(v, ie.commit, &ev, &cc) == 0;
+		if (v->last_event.valid) {
+			v->last_event.ev = ev;
+			memcpy(v->last_event.commit, ie.commit, 20);
+			custody_commit_clear(&cc);
+		}
 	}
+	if (v->last_event.valid) {
+		const event_item *ei = event_find_item(&v->last_event.ev, id);
+		outcome = ei ? outcome_name(ei->outcome) : "unlisted";
+	}
+	rc = item_from_bytes(v, ie.commit, rec, rn, sig, sn, outcome, out);
 	free(rec);
 	free(sig);
 	return rc;

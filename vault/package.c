@@ -252,8 +252,9 @@ static int put_minisig(exporter *e, const exhibit *x)
 	return put_tag_buf(e, x->minisig, &b);
 }
 
-/* One custody event, as in the log: custos/events/<seq>.event and .sig. */
-static int put_event(exporter *e, uint64_t seq)
+/* One custody event, as in the log: custos/events/<seq>.event and .sig; none when it is
+ * larger than `max`. */
+static int put_event(exporter *e, uint64_t seq, size_t max)
 {
 	index_event ie;
 	custody_commit cc = {0};
@@ -261,6 +262,11 @@ static int put_event(exporter *e, uint64_t seq)
 	int rc = index_event_get(e->v->index, seq, &ie);
 	if (rc == 0)
 		rc = custody_read_commit(e->v->log, ie.commit, &cc);
+	if (rc == 0 && cc.event_len > max) {
+		e->sum->events_left_out++;
+		custody_commit_clear(&cc);
+		return 0;
+	}
 	snprintf(path, sizeof path, "custos/events/%llu.event", (unsigned long long)seq);
 	if (rc == 0)
 		rc = put_tag(e, path, cc.event, cc.event_len);
@@ -279,9 +285,9 @@ static int put_events(exporter *e)
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = e->ex[j].item->rec.seq == e->ex[i].item->rec.seq;
 		if (!seen)
-			rc = put_event(e, e->ex[i].item->rec.seq);
+			rc = put_event(e, e->ex[i].item->rec.seq, PACKAGE_EVENT_MAX);
 	}
-	return rc < 0 ? rc : put_event(e, e->cp.seq);
+	return rc < 0 ? rc : put_event(e, e->cp.seq, SIZE_MAX);
 }
 
 const package_key_file package_key_files[3] = {

@@ -10,6 +10,9 @@
 /* At most this many bytes of an original name go into a payload file name, so that
  * "data/<id>_<name>" stays within a plain ustar header. */
 #define PACKAGE_NAME_MAX 60
+/* An exhibit's ingest event goes into its package only up to this size (an ingest of about
+ * 1,400 items): the package of one exhibit of a huge ingest stays O(log n) (FS §10.1). */
+#define PACKAGE_EVENT_MAX ((size_t)64 << 10)
 
 /* Append name bytes made safe for every BagIt validator and file system: letters, digits,
  * '-', '_' and '.' (not first); anything else becomes '_'. */

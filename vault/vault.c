@@ -133,6 +133,8 @@ void custos_vault_close(custos_vault *v)
 {
 	if (!v)
 		return;
+	if (v->last_event.valid)
+		event_clear(&v->last_event.ev);
 	custody_close(v->log);
 	index_close(v->index);
 	store_close(v->store);

@@ -25,6 +25,13 @@ struct custos_vault {
 	 * brings the origin's init event (then the VAULT marker is written). */
 	bool is_replica;
 	bool empty;
+	/* The event read last by vault_load_item (an item's outcome is in its event: an
+	 * export of many items of one large ingest would parse that event once per item). */
+	struct {
+		bool valid;
+		uint8_t commit[20];
+		event ev;
+	} last_event;
 	struct {
 		custos_pubkey of, custodian;
 		int64_t created;

@@ -147,6 +147,7 @@ tampered remove "$P" --rehash "missing-file: $P"
 tampered remove "custos/proofs/$contract.proof" "missing-file: custos/proofs/$contract.proof"
 tampered remove custos/package.minisig "missing-file: custos/package.minisig"
 tampered remove manifest-sha512.txt "missing-file: manifest-sha512.txt"
+tampered remove custos/events/1.event "missing-file: tagmanifest-sha256.txt:[0-9]+: custos/events/1.event"
 tampered add data/extra.txt "planted" "unlisted-file: data/extra.txt"
 tampered add data/extra.txt "planted" --rehash "unlisted-file: data/extra.txt"
 tampered add custos/note.txt "planted" "unlisted-file: custos/note.txt"
@@ -180,4 +181,14 @@ grep_out "not-an-exhibit"
 mkdir "$T/y" && tar -xf "$T/proofs.tar" -C "$T/y"
 (minisign -V -H -q -p "$T/custodian.mpub" -x "$T/y/proofs/custos/minisig/${contract}_contract.pdf.minisig" -m "$T/drop/contract.pdf") ||
 	fail "minisign rejects the held exhibit against a --no-content package"
+note "an exhibit of a large ingest: its event (over 64 KiB) is left out, the package stays small"
+python3 "$TESTS_DIR/../bench/gencorpus.py" tiny "$T/big" 0 2000 >/dev/null
+cx ingest -q "$T/big" >/dev/null
+cx checkpoint >/dev/null
+one=$(cx ls --json | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+cx export --no-content "$one" -o "$T/one.tar" >"$T/one.out"
+grep -q "1 ingest event(s) over 64 KiB left out" "$T/one.out" || fail "export: $(cat "$T/one.out")"
+[ "$(stat -c %s "$T/one.tar")" -lt 65536 ] || fail "a one-exhibit package is $(stat -c %s "$T/one.tar") bytes"
+expect_exit 0 "$CUSTOS" verify-package "$T/one.tar" --trust "$T/custodian.pub"
+python3 "$TESTS_DIR/interop/bagit-check.py" --quiet "$T/one.tar" >/dev/null || fail "bagit-check rejects the package"
 echo "package: ok"
