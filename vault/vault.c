@@ -591,6 +591,11 @@ int custos_vault_reindex(custos_vault *v)
 
 int vault_event_begin(custos_vault *v, const custos_key *key, event *ev, const char *action)
 {
+	/* A replica's log is the origin's, commit for commit: an event of its own would fork
+	 * it, even one signed with the origin's key. */
+	if (v->is_replica)
+		return custos_error_set(CUSTOS_EINVALID,
+					"%s is a replica: its log grows only by 'custos import'", v->dir);
 	index_event prev;
 	int64_t prev_time;
 	uint64_t seq = index_event_count(v->index);

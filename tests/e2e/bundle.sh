@@ -66,6 +66,13 @@ rx fsck --full --trust "$T/origin.pub" >"$T/fsck.out" || { cat "$T/fsck.out"; fa
 if git -C "$REP/custody.git" fsck --strict --no-dangling 2>&1 | grep -v "^Checking" | grep -q .; then
 	fail "git fsck of the replica: $(git -C "$REP/custody.git" fsck --strict 2>&1)"
 fi
+note "a replica takes no events of its own, even signed with the origin's key"
+printf 'local\n' >"$T/local.txt"
+expect_exit 2 "$CUSTOS" --key "$KEY" --vault "$REP" ingest "$T/local.txt"
+grep_out "is a replica"
+expect_exit 2 "$CUSTOS" --key "$KEY" --vault "$REP" checkpoint
+grep_out "is a replica"
+[ "$(head_of "$REP")" = "$(head_of "$VAULT")" ] || fail "a refused local event moved the replica"
 note "the replica proves exhibits as the origin does; its import is a signed event of its own log"
 f=$(find "$T/drop/mixed" -type f -name '*.txt' -print -quit)
 rx verify "$f" >/dev/null || fail "verify on the replica"
