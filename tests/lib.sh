@@ -44,7 +44,9 @@ expect_exit() {
 
 # grep_out PATTERN : the last expect_exit's stdout+stderr must match PATTERN (grep -E)
 grep_out() {
-	cat "$T/out" "$T/err" | grep -Eq -- "$1" || {
+	# Not `cat | grep -q`: grep may exit at the first match while cat still writes, and
+	# the SIGPIPE then fails the pipeline under pipefail (a flake seen under load).
+	grep -Eq -- "$1" "$T/out" "$T/err" || {
 		cat "$T/out" "$T/err" >&2
 		fail "output does not match /$1/"
 	}

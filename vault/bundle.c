@@ -52,11 +52,21 @@ static int obj_cmp(const void *a, const void *b)
 static size_t obj_unique(obj *o, size_t n)
 {
 	size_t k = 0;
+	if (n == 0) /* o may be NULL: qsort must not see it */
+		return 0;
 	qsort(o, n, sizeof *o, obj_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || memcmp(o[k - 1].sha256, o[i].sha256, 32) != 0)
 			o[k++] = o[i];
 	return k;
+}
+
+/* The object named sha in a sorted array (may be empty and NULL). */
+static obj *obj_find(obj *o, size_t n, const uint8_t sha[32])
+{
+	obj key;
+	memcpy(key.sha256, sha, 32);
+	return n ? bsearch(&key, o, n, sizeof *o, obj_cmp) : NULL;
 }
 
 static int obj_push(obj **o, size_t *n, size_t *cap, const uint8_t sha[32], uint64_t size)
@@ -746,9 +756,7 @@ static int read_bundle(importer *im, struct archive *a)
 static bool probe_object(const uint8_t sha[32], uint64_t size, void *ud)
 {
 	importer *im = ud;
-	obj key;
-	memcpy(key.sha256, sha, 32);
-	obj *o = bsearch(&key, im->got, im->n_got, sizeof *o, obj_cmp);
+	obj *o = obj_find(im->got, im->n_got, sha);
 	if (o)
 		return o->size == size;
 	bool loose;
@@ -782,7 +790,7 @@ static int check_history(importer *im)
 		}
 	}
 	for (size_t i = 0; i < im->n_got; i++)
-		if (!bsearch(&im->got[i], im->need, im->n_need, sizeof *im->need, obj_cmp)) {
+		if (!obj_find(im->need, im->n_need, im->got[i].sha256)) {
 			char hex[65];
 			custos_hex(hex, im->got[i].sha256, 32);
 			refuse(im, "bad-bundle", hex, "an object that no record of the bundle names");
@@ -851,7 +859,7 @@ static int store_objects(importer *im, struct archive *a)
 		if (!path || strncmp(path, BUNDLE_DIR "objects/", strlen(BUNDLE_DIR) + 8) != 0 ||
 		    hex_decode(key.sha256, 32, path + strlen(BUNDLE_DIR) + 8, 64) < 0)
 			continue;
-		obj *o = bsearch(&key, im->got, im->n_got, sizeof *o, obj_cmp);
+		obj *o = obj_find(im->got, im->n_got, key.sha256);
 		bool loose;
 		store_packed loc;
 		if (!o || vault_locate(im->v, o->sha256, &loose, &loc, NULL) == 0)

@@ -201,16 +201,23 @@ static void read_package(pkg *k, struct archive *a)
 		       archive_error_string(a));
 		k->unreadable = true;
 	}
-	qsort(k->f, k->n, sizeof *k->f, cmp_path);
+	if (k->n) /* qsort and bsearch must not see a NULL array, even an empty one */
+		qsort(k->f, k->n, sizeof *k->f, cmp_path);
 	for (size_t i = 1; i < k->n; i++)
 		if (strcmp(k->f[i - 1].path, k->f[i].path) == 0)
 			report(k, "malformed-package", k->f[i].path, "appears twice in the package");
 }
 
-static pfile *find(pkg *k, const char *path)
+/* The member (file or directory) named path, or NULL. */
+static pfile *find_entry(pkg *k, const char *path)
 {
 	pfile key = {.path = (char *)path};
-	pfile *f = bsearch(&key, k->f, k->n, sizeof *k->f, cmp_path);
+	return k->n ? bsearch(&key, k->f, k->n, sizeof *k->f, cmp_path) : NULL;
+}
+
+static pfile *find(pkg *k, const char *path)
+{
+	pfile *f = find_entry(k, path);
 	return f && !f->dir ? f : NULL;
 }
 
@@ -335,8 +342,7 @@ static void check_bag(pkg *k)
 	pfile *b = need(k, "bagit.txt");
 	if (b && strcmp((const char *)b->data, bagit) != 0)
 		report(k, "bad-bag", "bagit.txt", "not the BagIt 1.0 declaration custos writes");
-	pfile key = {.path = "data"};
-	pfile *d = bsearch(&key, k->f, k->n, sizeof *k->f, cmp_path);
+	pfile *d = find_entry(k, "data");
 	if (!d || !d->dir)
 		report(k, "bad-bag", "data/", "the bag has no payload directory");
 	for (size_t i = 0; i < ARRAY_LEN(ms); i++)
