@@ -88,6 +88,16 @@ exec > >(tee "$RESULTS") 2>&1
 declare -A WALL CPU RSS SYNC OUTB STATUS CONTENT ITEMS
 FAILURES=()
 
+# The tools of repetition REP: in $TOOLS order on odd repetitions, reversed on even ones,
+# so neither always runs first (warm caches, a busy neighbour).
+tool_order() {
+	if [ $(($1 % 2)) = 1 ]; then
+		echo "$TOOLS"
+	else
+		tr ' ' '\n' <<<"$TOOLS" | tac | paste -sd' '
+	fi
+}
+
 # ------------------------------------------------------------ helpers
 
 fsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
@@ -263,9 +273,7 @@ EOF
 	mapfile -t ids <"$d/ids"
 	export D=$d CORP
 	for rep in $(seq "$REPS"); do
-		local order=$TOOLS
-		[ $((rep % 2)) = 1 ] || order=$(tr ' ' '\n' <<<"$TOOLS" | tac | paste -sd' ')
-		for tool in $order; do
+		for tool in $(tool_order "$rep"); do
 			case $tool in
 			custos)
 				rm -f "$d/pkg.tar"
@@ -445,9 +453,7 @@ part_import() {
 	echo "origin: $N_IMPORT items in $events events ($fill_s s to generate and ingest), objects $(mb "$FILLED_BYTES") MB of content; on disk: objects/ $(mb "$(tree_bytes "$o/objects")") MB, custody.git $(mb "$(tree_bytes "$o/custody.git")") MB"
 	export D=$d O=$o
 	for rep in $(seq "$REPS"); do
-		local order=$TOOLS
-		[ $((rep % 2)) = 1 ] || order=$(tr ' ' '\n' <<<"$TOOLS" | tac | paste -sd' ')
-		for tool in $order; do
+		for tool in $(tool_order "$rep"); do
 			case $tool in
 			custos)
 				rm -f "$d/b.tar"
