@@ -6,6 +6,8 @@ usage: package-tamper.py IN.tar OUT.tar OP [ARGS...] [--rehash]
 
   flip PATH OFFSET        xor 0x01 into byte OFFSET of member PATH (bag-relative;
                           a negative OFFSET counts from the end)
+  b64flip PATH OFFSET     replace the base64 character at OFFSET with another one (the
+                          text still decodes: only the bytes it encodes change)
   remove PATH             drop member PATH
   add PATH TEXT           add a regular file PATH holding TEXT (at the end)
   add-before ANCHOR PATH TEXT   the same, placed just before member ANCHOR
@@ -79,6 +81,14 @@ def main(argv):
         i = find(members, base, rest[0])
         data = bytearray(members[i][1])
         data[int(rest[1])] ^= 0x01
+        set_data(members, i, bytes(data))
+    elif op == "b64flip":
+        i = find(members, base, rest[0])
+        data = bytearray(members[i][1])
+        at = int(rest[1])
+        alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        assert data[at] in alphabet, "not a base64 character at that offset"
+        data[at] = ord("A") if data[at] != ord("A") else ord("B")
         set_data(members, i, bytes(data))
     elif op == "remove":
         del members[find(members, base, rest[0])]
