@@ -45,6 +45,7 @@ int cmd_prove(cli *c, int argc, char **argv);
 int cmd_verify_proof(cli *c, int argc, char **argv);
 int cmd_export(cli *c, int argc, char **argv);
 int cmd_bundle(cli *c, int argc, char **argv);
+int cmd_source(cli *c, int argc, char **argv);
 int cmd_import(cli *c, int argc, char **argv);
 int cmd_verify_package(cli *c, int argc, char **argv);
 const command *find_command(const char *name);

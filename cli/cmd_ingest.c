@@ -122,6 +122,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"source", required_argument, NULL, 's'},
+		{"source-sig", required_argument, NULL, 'G'},
 		{"note", required_argument, NULL, 'n'},
 		{"also-hash", required_argument, NULL, 'a'},
 		{"json", no_argument, NULL, 'j'},
@@ -145,6 +146,9 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		switch (ch) {
 		case 's':
 			io.source = optarg;
+			break;
+		case 'G':
+			io.source_sig = optarg;
 			break;
 		case 'n':
 			io.note = optarg;
@@ -233,6 +237,8 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		       (unsigned long long)sum.seq, sum.commit);
 		tally_json("members", &sum.members);
 		tally_json("containers", &sum.containers);
+		if (sum.source_verdict)
+			printf(",\"source_signature\":\"%s\"", sum.source_verdict);
 		puts("}}");
 	} else {
 		printf("ingest event %llu (commit %.12s): %llu stored, %llu duplicate, %llu refused, "
@@ -242,10 +248,16 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		       (unsigned long long)sum.bytes);
 		tally_text("containers", &sum.containers);
 		tally_text("members", &sum.members);
+		if (sum.source_verdict)
+			printf("  source signature: %s%s\n", sum.source_verdict,
+			       strcmp(sum.source_verdict, "good") == 0
+				       ? " (by the source's key, over these exact bytes)"
+				       : " (DOES NOT VERIFY with the source's key; the bytes are kept as received)");
 	}
 	/* 1 when anything was not taken in whole: a refusal, a member cut or locked, a
 	 * container not read to its end */
-	return sum.refused || tally_has_other_than(&sum.members, "ok") ||
+	bool bad_sig = sum.source_verdict && strcmp(sum.source_verdict, "good") != 0;
+	return bad_sig || sum.refused || tally_has_other_than(&sum.members, "ok") ||
 			       tally_has_other_than(&sum.containers, "complete")
 		       ? EXIT_CHECK
 		       : EXIT_OK;

@@ -47,7 +47,8 @@ const command commands[] = {
 	 "is the replica's own custodian: it signs the replica's record of its imports.\n\n"
 	 GLOBAL_OPTS EXIT_CODES},
 	{"ingest", cmd_ingest, "take files, directory trees and archives into the vault",
-	 "usage: custos ingest [--source NAME] [--note TEXT] [--also-hash LIST] [--json] [-q]\n"
+	 "usage: custos ingest [--source NAME [--source-sig SIG]] [--note TEXT] [--also-hash LIST]\n"
+	 "                     [--json] [-q]\n"
 	 "                     [--opaque] [--max-depth N] [--max-members N] [--max-ratio N]\n"
 	 "                     [--max-member-size SIZE] [--max-expanded SIZE]\n"
 	 "                     [--archive-passphrase-file FILE] PATH...\n\n"
@@ -63,7 +64,10 @@ const command commands[] = {
 	 "member path (as bytes), mtime, mode and outcome (ok, encrypted, corrupt, limit:...).\n"
 	 "Nothing is extracted to disk; names such as ../x or /etc/x are kept as data. Nested\n"
 	 "archives are opened in turn. Output shows a member as CONTAINER-PATH!/MEMBER-PATH.\n\n"
-	 "  --source NAME     who or where the files came from (recorded in every record)\n"
+	 "  --source NAME     the registered source ('custos source add') the files came from\n"
+	 "                    (recorded in every record)\n"
+	 "  --source-sig SIG  a detached signature by the source's key over the one PATH, a file;\n"
+	 "                    the verdict is recorded (and a bad one makes the exit status 1)\n"
 	 "  --note TEXT       a note recorded in the custody event\n"
 	 "  --also-hash LIST  extra digests in the same pass: md5,sha1,sha512,blake2b\n"
 	 "  --json            one JSON object per outcome, then a summary object\n"
@@ -224,6 +228,20 @@ const command commands[] = {
 	 "history, then the branch moves) and recorded as an import event of the replica's own\n"
 	 "log (custody.git, branch imports), signed by the current key, which must be the\n"
 	 "replica's custodian.\n\n" GLOBAL_OPTS EXIT_CODES},
+	{"source", cmd_source, "register pseudonymous sources and their keys",
+	 "usage: custos source add NAME [--pubkey FILE] [--note TEXT] [--json]\n"
+	 "       custos source ls [--json]\n"
+	 "       custos source show NAME [--json]\n\n"
+	 "A source is a pseudonym for whoever hands material over, registered as a signed\n"
+	 "custody event (FS §12); 'ingest --source NAME' then refers to it (an unregistered name\n"
+	 "is refused). A source may have an Ed25519 public key: a minisign public key file, or\n"
+	 "an ssh-ed25519 line. With one, 'ingest --source NAME --source-sig SIG FILE' checks a\n"
+	 "detached signature by that key over the submitted FILE — minisign (hashed, as\n"
+	 "'minisign -Sm FILE' makes it) or SSH ('ssh-keygen -Y sign -n file') — and records\n"
+	 "the verdict (good or bad), the key number and the signature itself in the ingest\n"
+	 "event. A bad signature is recorded, the bytes are kept as received, and ingest exits\n"
+	 "1. 'ls' lists the sources with their ingests and verdicts; 'show' one source and its\n"
+	 "ingests.\n\n" GLOBAL_OPTS EXIT_CODES},
 	{"help", cmd_help, "help on a command", "usage: custos help [COMMAND]\n"},
 	{NULL, NULL, NULL, NULL},
 };

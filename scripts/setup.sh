@@ -47,6 +47,7 @@ demo() {
 	"$c" key new --no-passphrase
 	"$c" key show --allowed-signers
 	"$c" init "$d/vault" --name "Demo newsroom"
+	"$c" --vault "$d/vault" source add "demo source" --note "met at the demo"
 	"$c" --vault "$d/vault" ingest --source "demo source" --note "sample drop" --also-hash md5 \
 		"$d/sample-drop" || true # one input is a symlink, none are refused; exit 1 only on refusals
 	"$c" --vault "$d/vault" ls

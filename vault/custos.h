@@ -265,6 +265,8 @@ typedef struct custos_event_info {
 	uint64_t import_from, import_to;
 	char import_head[41];
 	uint8_t bundle[32];
+	/* ingest by a source with a key: "good" or "bad" (FS §12), else NULL */
+	const char *source_verdict;
 } custos_event_info;
 
 typedef int (*custos_event_fn)(const custos_event_info *ev, void *ud);
@@ -322,7 +324,8 @@ typedef struct custos_progress {
 } custos_progress;
 
 typedef struct custos_ingest_opts {
-	const char *source;
+	const char *source;     /* a registered source (FS §12), or NULL */
+	const char *source_sig; /* a detached signature by the source's key over the one input */
 	const char *note;
 	unsigned also_hash; /* enum custos_hash_alg bits */
 	custos_archive_opts archives;
@@ -333,6 +336,7 @@ typedef struct custos_ingest_opts {
 
 typedef struct custos_ingest_summary {
 	uint64_t stored, duplicates, refused, bytes;
+	const char *source_verdict; /* "good", "bad", or NULL without --source-sig */
 	custos_tally members;    /* member items by outcome */
 	custos_tally containers; /* containers by result: "complete", "corrupt", ... */
 	uint64_t seq;
@@ -548,6 +552,27 @@ typedef struct custos_import_summary {
  * the replica exactly as it was. */
 int custos_import(custos_vault *v, const custos_key *key, const char *path,
 		  const custos_import_opts *o, custos_import_summary *sum);
+
+/* ---------------------------------------------------------------- sources (FS §12) */
+
+typedef struct custos_source {
+	custos_bytes name, note;
+	uint64_t seq;          /* the event that registered it */
+	int64_t time;
+	int has_key;
+	char scheme[16];       /* "minisign" | "ssh-ed25519" */
+	char keynum[17];       /* hex */
+	uint8_t pk[32];
+	uint64_t ingests;      /* ingest events that name it */
+	uint64_t good, bad;    /* signed submissions by verdict */
+} custos_source;
+
+typedef int (*custos_source_fn)(const custos_source *s, void *ud);
+int custos_sources_foreach(custos_vault *v, custos_source_fn fn, void *ud);
+/* Register a source as a custody event: a name not registered before, an optional public
+ * key (a minisign key file's text or an ssh-ed25519 line) and note. */
+int custos_source_add(custos_vault *v, const custos_key *key, const char *name,
+		      const char *key_text, size_t key_len, const char *note, uint64_t *seq);
 
 /* ---------------------------------------------------------------- witnesses (FS §9.7) */
 

@@ -8,6 +8,7 @@
  */
 #include "fsutil.h"
 #include "intake.h"
+#include "source.h"
 #include "isolate.h"
 #include "keys.h"
 
@@ -936,6 +937,31 @@ static void ingest_free(ingest *g)
 	isolate_server_stop(g->srv);
 }
 
+/* The source must be registered (FS §12); with --source-sig, the signature over the one
+ * input is checked now and its verdict goes into the event either way. */
+static int check_source(ingest *g, const char *const *paths, size_t n, custos_ingest_summary *out)
+{
+	source_entry src = {0};
+	const custos_ingest_opts *o = g->o;
+	if (!o->source)
+		return o->source_sig ? custos_error_set(CUSTOS_EINVALID,
+							"--source-sig needs --source NAME")
+				     : 0;
+	int rc = source_lookup(g->v, o->source, &src);
+	if (rc == 0 && o->source_sig && n != 1)
+		rc = custos_error_set(CUSTOS_EINVALID,
+				      "--source-sig covers one file: give exactly one PATH");
+	if (rc == 0 && o->source_sig) {
+		rc = source_check_signature(&src, o->source_sig, paths[0], &g->ev);
+		if (rc >= 0)
+			out->source_verdict = rc == 0 ? "good" : "bad";
+		rc = rc < 0 ? rc : 0;
+	}
+	free(src.name.p);
+	free(src.note.p);
+	return rc;
+}
+
 int custos_ingest(custos_vault *v, const custos_key *key, const char *const *paths, size_t n,
 		  const custos_ingest_opts *opts, custos_ingest_summary *out)
 {
@@ -953,6 +979,8 @@ int custos_ingest(custos_vault *v, const custos_key *key, const char *const *pat
 	int rc = check_custodian(v, key);
 	if (rc == 0)
 		rc = begin_event(&g);
+	if (rc == 0)
+		rc = check_source(&g, paths, n, out);
 	if (rc == 0 && (!(g.io = malloc(READ_CHUNK + 1)) || !(g.prefix = malloc(CLASSIFY_PREFIX))))
 		rc = custos_error_set(CUSTOS_ERROR, "out of memory");
 	/* before any thread exists: see isolate.c, "the server" */

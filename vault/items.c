@@ -409,6 +409,7 @@ static int log_commit(const uint8_t oid[20], void *ud)
 	info.import_to = ev.to;
 	custos_hex(info.import_head, ev.head, 20);
 	memcpy(info.bundle, ev.bundle, 32);
+	info.source_verdict = ev.has_source_sig ? ev.source_verdict : NULL;
 	/* An item's trail: the event that received it, and every event since that names it.
 	 * (Later event kinds — exports, analyses — name items too.) */
 	bool relevant = !s->item_hex || event_find_item(&ev, s->item_id);

@@ -70,6 +70,12 @@ static const char *next_line(const char **p, const char *end, size_t *len)
 int minisig_verify(const custos_pubkey *pub, const uint8_t *sig, size_t n,
 		   const uint8_t blake2b[64], char **trusted)
 {
+	return minisig_verify_keynum(pub, pub->id, sig, n, blake2b, trusted);
+}
+
+int minisig_verify_keynum(const custos_pubkey *pub, const uint8_t keynum[8], const uint8_t *sig,
+			  size_t n, const uint8_t blake2b[64], char **trusted)
+{
 	const char *p = (const char *)sig, *end = p + n;
 	const char *l[4];
 	size_t ll[4], got = 0;
@@ -89,7 +95,7 @@ int minisig_verify(const custos_pubkey *pub, const uint8_t *sig, size_t n,
 	if (memcmp(sigline, "ED", 2) != 0)
 		return custos_error_set(CUSTOS_EINTEGRITY,
 					"not a hashed (ED) minisign signature; custos writes only those");
-	if (memcmp(sigline + 2, pub->id, 8) != 0)
+	if (memcmp(sigline + 2, keynum, 8) != 0)
 		return custos_error_set(CUSTOS_EINTEGRITY, "signed by another key than the trusted one");
 	if (b64_decode(global, sizeof global, &got, l[3], ll[3]) < 0 || got != sizeof global)
 		return custos_error_set(CUSTOS_EINTEGRITY, "malformed global signature line");

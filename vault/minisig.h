@@ -28,5 +28,9 @@ int minisig_sign(buf *out, const custos_key *key, const uint8_t blake2b[64],
  * CUSTOS_EINTEGRITY with the reason otherwise. */
 int minisig_verify(const custos_pubkey *pub, const uint8_t *sig, size_t n,
 		   const uint8_t blake2b[64], char **trusted);
+/* The same for a key whose minisign key number is not its custos key id (a key made by
+ * minisign itself, whose number is random). */
+int minisig_verify_keynum(const custos_pubkey *pub, const uint8_t keynum[8], const uint8_t *sig,
+			  size_t n, const uint8_t blake2b[64], char **trusted);
 
 #endif

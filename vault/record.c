@@ -451,6 +451,26 @@ static int encode_container_line(buf *b, const event_container *k)
 	return 0;
 }
 
+/* FS §12: a source's name, key and note. */
+static int encode_source_fields(buf *b, const event *e)
+{
+	put_esc_line(b, "name", e->name.p, e->name.n);
+	if (e->has_source_key) {
+		const source_key *k = &e->source_key;
+		char *pk = b64_encode(k->pk, 32), hex[17];
+		if (!pk || !token_ok(k->scheme, strlen(k->scheme))) {
+			free(pk);
+			return CUSTOS_EINVALID;
+		}
+		custos_hex(hex, k->keynum, 8);
+		buf_printf(b, "key %s %s %s\n", k->scheme, hex, pk);
+		free(pk);
+	}
+	if (e->note.n)
+		put_esc_line(b, "note", e->note.p, e->note.n);
+	return buf_check(b);
+}
+
 int event_encode(buf *b, const event *e)
 {
 	buf_puts(b, "custos-event 1\n");
@@ -471,6 +491,8 @@ int event_encode(buf *b, const event *e)
 	}
 	if (strcmp(e->action, "checkpoint") == 0 || strcmp(e->action, "cosignature") == 0)
 		return encode_tree_fields(b, e);
+	if (strcmp(e->action, "source") == 0)
+		return encode_source_fields(b, e);
 	if (strcmp(e->action, "import") == 0) {
 		put_hex_line(b, "bundle", e->bundle, 32);
 		buf_printf(b, "from %llu\nto %llu\n", (unsigned long long)e->from,
@@ -480,6 +502,18 @@ int event_encode(buf *b, const event *e)
 	}
 	if (e->source.n)
 		put_esc_line(b, "source", e->source.p, e->source.n);
+	if (e->has_source_sig) {
+		char *sig = b64_encode(e->source_sig.p, e->source_sig.n), hex[17];
+		if (!sig || !token_ok(e->source_verdict, strlen(e->source_verdict)) ||
+		    !token_ok(e->source_sig_scheme, strlen(e->source_sig_scheme))) {
+			free(sig);
+			return CUSTOS_EINVALID;
+		}
+		custos_hex(hex, e->source_sig_keynum, 8);
+		buf_printf(b, "source-signature %s %s %s %s\n", e->source_verdict,
+			   e->source_sig_scheme, hex, sig);
+		free(sig);
+	}
 	if (e->note.n)
 		put_esc_line(b, "note", e->note.p, e->note.n);
 	for (size_t i = 0; i < e->n_inputs; i++)
@@ -501,6 +535,7 @@ void event_clear(event *e)
 {
 	free(e->name.p);
 	free(e->source.p);
+	free(e->source_sig.p);
 	free(e->note.p);
 	for (size_t i = 0; i < e->n_inputs; i++)
 		free(e->inputs[i]);
@@ -613,6 +648,76 @@ static int parse_container_line(event_container *k, const char *v, size_t vl)
 	return rc < 0 ? rc : esc_decode(&k->detail, f[5], fl[5]);
 }
 
+/* "<word> <word> ...": the n space-separated fields of v (exactly n). */
+static int split_fields(const char *v, size_t vl, const char **f, size_t *fl, size_t n)
+{
+	size_t k = 0;
+	const char *p = v, *end = v + vl;
+	while (k < n && p <= end) {
+		const char *sp = k + 1 < n ? memchr(p, ' ', (size_t)(end - p)) : end;
+		if (!sp)
+			return -1;
+		f[k] = p;
+		fl[k] = (size_t)(sp - p);
+		if (fl[k] == 0)
+			return -1;
+		k++;
+		p = sp + 1;
+	}
+	return k == n && memchr(f[n - 1], ' ', fl[n - 1]) == NULL ? 0 : -1;
+}
+
+static bool scheme_ok(const char *s, size_t n)
+{
+	return (n == 8 && memcmp(s, "minisign", 8) == 0) || (n == 11 && memcmp(s, "ssh-ed25519", 11) == 0);
+}
+
+static int parse_source_fields(event *e, cursor *c)
+{
+	const char *v, *f[3];
+	size_t vl, fl[3], got = 0;
+	int rc = expect_esc(c, "name", &e->name);
+	if (rc == 0 && e->name.n == 0)
+		rc = CUSTOS_CORRUPT("event: a source without a name");
+	if (rc == 0 && peek_is(c, "key")) {
+		source_key *k = &e->source_key;
+		expect(c, "key", &v, &vl);
+		if (split_fields(v, vl, f, fl, 3) < 0 || !scheme_ok(f[0], fl[0]) || fl[1] != 16 ||
+		    !is_lower_hex(f[1], 16) || hex_decode(k->keynum, 8, f[1], 16) < 0 ||
+		    b64_decode(k->pk, 32, &got, f[2], fl[2]) < 0 || got != 32)
+			return CUSTOS_CORRUPT("event: bad source key");
+		memcpy(k->scheme, f[0], fl[0]);
+		k->scheme[fl[0]] = '\0';
+		e->has_source_key = true;
+	}
+	if (rc == 0 && peek_is(c, "note"))
+		rc = expect_esc(c, "note", &e->note);
+	return rc;
+}
+
+static int parse_source_sig(event *e, const char *v, size_t vl)
+{
+	const char *f[4];
+	size_t fl[4];
+	if (split_fields(v, vl, f, fl, 4) < 0 ||
+	    !((fl[0] == 4 && memcmp(f[0], "good", 4) == 0) || (fl[0] == 3 && memcmp(f[0], "bad", 3) == 0)) ||
+	    !scheme_ok(f[1], fl[1]) || fl[2] != 16 || !is_lower_hex(f[2], 16) ||
+	    hex_decode(e->source_sig_keynum, 8, f[2], 16) < 0 || fl[3] > 4 * (64 << 10))
+		return CUSTOS_CORRUPT("event: bad source-signature");
+	memcpy(e->source_verdict, f[0], fl[0]);
+	e->source_verdict[fl[0]] = '\0';
+	memcpy(e->source_sig_scheme, f[1], fl[1]);
+	e->source_sig_scheme[fl[1]] = '\0';
+	size_t cap = fl[3] / 4 * 3 + 3;
+	if (!(e->source_sig.p = malloc(cap + 1)))
+		return CUSTOS_ERROR;
+	if (b64_decode(e->source_sig.p, cap, &e->source_sig.n, f[3], fl[3]) < 0 || e->source_sig.n == 0)
+		return CUSTOS_CORRUPT("event: bad source-signature");
+	e->source_sig.p[e->source_sig.n] = 0;
+	e->has_source_sig = true;
+	return 0;
+}
+
 static int parse_ingest_fields(event *e, cursor *c)
 {
 	const char *v;
@@ -620,6 +725,13 @@ static int parse_ingest_fields(event *e, cursor *c)
 	int rc = 0;
 	if (peek_is(c, "source") && (rc = expect_esc(c, "source", &e->source)) < 0)
 		return rc;
+	if (peek_is(c, "source-signature")) {
+		expect(c, "source-signature", &v, &vl);
+		if (!e->source.n)
+			return CUSTOS_CORRUPT("event: a source-signature without a source");
+		if ((rc = parse_source_sig(e, v, vl)) < 0)
+			return rc;
+	}
 	if (peek_is(c, "note") && (rc = expect_esc(c, "note", &e->note)) < 0)
 		return rc;
 	size_t ni = count_lines(c, "input");
@@ -732,6 +844,8 @@ static int parse_event_fields(event *e, cursor *c)
 		rc = parse_tree_fields(e, c);
 	else if (strcmp(e->action, "import") == 0)
 		rc = parse_import_fields(e, c);
+	else if (strcmp(e->action, "source") == 0)
+		rc = parse_source_fields(e, c);
 	else
 		rc = CUSTOS_CORRUPT("event: unknown action '%s'", e->action);
 	if (rc == 0 && c->p != c->end)

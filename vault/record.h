@@ -44,6 +44,14 @@ typedef struct event_container {
 	custos_bytes detail;            /* why it ended early, human text, may be empty */
 } event_container;
 
+/* A source's public key (FS §12): minisign or ssh-ed25519, both Ed25519. The key number
+ * is minisign's (random, in its key file) or, for ssh keys, the custos key id (§2.1). */
+typedef struct source_key {
+	char scheme[16]; /* "minisign" | "ssh-ed25519" */
+	uint8_t keynum[8];
+	uint8_t pk[32];
+} source_key;
+
 typedef struct event {
 	char vault[2 * CUSTOS_VAULT_ID_LEN + 1];
 	uint64_t seq;
@@ -70,6 +78,16 @@ typedef struct event {
 	uint8_t note_sig[4 + 64]; /* checkpoint: key id ‖ signature of its note line */
 	char *witness;            /* cosignature: the witness's verifier key */
 	uint8_t cosig[4 + 72];    /* cosignature: key id ‖ time ‖ signature */
+	/* source (FS §12): name in `name`, note in `note`; its key when it has one */
+	bool has_source_key;
+	source_key source_key;
+	/* ingest by a source with a key: the detached signature over the first input and the
+	 * verdict custos reached ("good" | "bad") */
+	bool has_source_sig;
+	char source_verdict[8];
+	char source_sig_scheme[16];
+	uint8_t source_sig_keynum[8];
+	custos_bytes source_sig;
 	/* import (FS §11.4): a bundle's events from..to of the origin's log, now headed by
 	 * commit head, taken into a replica */
 	uint8_t bundle[32];

@@ -38,19 +38,23 @@ static int hash_message(uint8_t *out, size_t *outlen, const char *alg, const uin
 	return custos_error_set(CUSTOS_EINTEGRITY, "unsupported SSHSIG hash algorithm");
 }
 
-static int signed_data(buf *b, const char *ns, const char *alg, const uint8_t *msg, size_t n)
+static int signed_data_hashed(buf *b, const char *ns, const char *alg, const uint8_t *h,
+			      size_t hl)
 {
-	uint8_t h[64];
-	size_t hl = 0;
-	int rc = hash_message(h, &hl, alg, msg, n);
-	if (rc < 0)
-		return rc;
 	buf_put(b, "SSHSIG", 6);
 	put_string(b, ns, strlen(ns));
 	put_string(b, "", 0);
 	put_string(b, alg, strlen(alg));
 	put_string(b, h, hl);
 	return buf_check(b);
+}
+
+static int signed_data(buf *b, const char *ns, const char *alg, const uint8_t *msg, size_t n)
+{
+	uint8_t h[64];
+	size_t hl = 0;
+	int rc = hash_message(h, &hl, alg, msg, n);
+	return rc < 0 ? rc : signed_data_hashed(b, ns, alg, h, hl);
 }
 
 int sshsig_sign(char **out, size_t *outlen, const custos_key *key, const char *ns,
@@ -158,6 +162,16 @@ static int dearmor(uint8_t **blob, size_t *bloblen, const char *armor, size_t n)
 int sshsig_verify(custos_pubkey *signer, const char *armor, size_t armorlen, const char *ns,
 		  const uint8_t *msg, size_t n)
 {
+	uint8_t h256[32], h512[64];
+	int rc = hash_message(h256, &(size_t){0}, "sha256", msg, n);
+	if (rc == 0)
+		rc = hash_message(h512, &(size_t){0}, "sha512", msg, n);
+	return rc < 0 ? rc : sshsig_verify_digest(signer, armor, armorlen, ns, h256, h512);
+}
+
+int sshsig_verify_digest(custos_pubkey *signer, const char *armor, size_t armorlen, const char *ns,
+			 const uint8_t sha256[32], const uint8_t sha512[64])
+{
 	uint8_t *blob = NULL;
 	size_t bloblen = 0;
 	buf tbs;
@@ -202,7 +216,12 @@ int sshsig_verify(custos_pubkey *signer, const char *armor, size_t armorlen, con
 		custos_error_set(rc, "SSH signature value is malformed");
 		goto done;
 	}
-	if ((rc = signed_data(&tbs, ns, algname, msg, n)) < 0)
+	bool is256 = strcmp(algname, "sha256") == 0, is512 = strcmp(algname, "sha512") == 0;
+	if (!is256 && !is512) {
+		rc = custos_error_set(CUSTOS_EINTEGRITY, "SSH signature uses an unknown hash");
+		goto done;
+	}
+	if ((rc = signed_data_hashed(&tbs, ns, algname, is256 ? sha256 : sha512, is256 ? 32 : 64)) < 0)
 		goto done;
 	custos_pubkey_from_raw(signer, pk + 19);
 	rc = pubkey_verify(signer, sv, tbs.p, tbs.n);

@@ -17,4 +17,9 @@ int sshsig_sign(char **out, size_t *outlen, const custos_key *key, const char *n
 int sshsig_verify(custos_pubkey *signer, const char *armor, size_t armorlen, const char *ns,
 		  const uint8_t *msg, size_t n);
 
+/* The same given the message's SHA-256 and SHA-512 (the signature names which it used):
+ * for files verified as they stream. */
+int sshsig_verify_digest(custos_pubkey *signer, const char *armor, size_t armorlen, const char *ns,
+			 const uint8_t sha256[32], const uint8_t sha512[64]);
+
 #endif

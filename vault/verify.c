@@ -57,6 +57,13 @@ typedef struct checker {
 	void *probe_ud;
 	problem_fn on_problem; /* when there are no fsck options */
 	void *problem_ud;
+	/* sources registered so far (FS §12) */
+	struct reg_source {
+		custos_bytes name;
+		bool has_key;
+		source_key key;
+	} *srcs;
+	size_t n_srcs, cap_srcs;
 } checker;
 
 static void problem(checker *c, const char *kind, const char *where, const char *fmt, ...)
@@ -455,6 +462,53 @@ static void check_items(checker *c, const event *ev, const custody_commit *cc)
 	free(mr);
 }
 
+/* ------------------------------------------------------------ sources (FS §12) */
+
+static struct reg_source *registered(checker *c, const custos_bytes *name)
+{
+	for (size_t i = 0; i < c->n_srcs; i++)
+		if (c->srcs[i].name.n == name->n && memcmp(c->srcs[i].name.p, name->p, name->n) == 0)
+			return &c->srcs[i];
+	return NULL;
+}
+
+/* A name is registered once; a signature verdict names the key its source registered. */
+static void check_source_event(checker *c, const event *ev, const char *where)
+{
+	if (strcmp(ev->action, "source") == 0) {
+		if (registered(c, &ev->name)) {
+			problem(c, "bad-event", where, "a second registration of a source name");
+			return;
+		}
+		if (array_grow(&c->srcs, &c->cap_srcs, c->n_srcs, sizeof *c->srcs, 8) < 0)
+			return;
+		struct reg_source *r = &c->srcs[c->n_srcs];
+		r->name.p = malloc(ev->name.n + 1);
+		if (!r->name.p)
+			return;
+		memcpy(r->name.p, ev->name.p, ev->name.n);
+		r->name.n = ev->name.n;
+		r->has_key = ev->has_source_key;
+		r->key = ev->source_key;
+		c->n_srcs++;
+		return;
+	}
+	if (strcmp(ev->action, "ingest") != 0 || !ev->has_source_sig)
+		return;
+	struct reg_source *r = registered(c, &ev->source);
+	if (!r || !r->has_key || strcmp(r->key.scheme, ev->source_sig_scheme) != 0 ||
+	    memcmp(r->key.keynum, ev->source_sig_keynum, 8) != 0)
+		problem(c, "bad-event", where,
+			"a source signature by a key its source did not register before");
+}
+
+static void free_sources(checker *c)
+{
+	for (size_t i = 0; i < c->n_srcs; i++)
+		free(c->srcs[i].name.p);
+	free(c->srcs);
+}
+
 /* ------------------------------------------------------------ one event of the chain */
 
 static bool check_commit_signature(checker *c, const custody_commit *cc, const char *where)
@@ -599,6 +653,7 @@ static int check_commit(const uint8_t oid[20], void *ud)
 			problem(c, "broken-chain", where, "an import event in the custody log");
 			ok = false;
 		}
+		check_source_event(c, &ev, where);
 		if (c->check_items)
 			check_items(c, &ev, &cc);
 		if (c->merkle && strcmp(ev.action, "checkpoint") == 0)
@@ -891,6 +946,7 @@ int vault_check_history(custos_vault *v, const uint8_t head[20], const custos_pu
 	*problems = c.problems;
 	free(c.commit_ok);
 	free(c.issued);
+	free_sources(&c);
 	return 0;
 }
 
@@ -947,6 +1003,7 @@ int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summa
 	free(c.io);
 	free(c.commit_ok);
 	free(c.issued);
+	free_sources(&c);
 	free(against);
 	custos_error_clear();
 	return c.problems ? custos_error_set(CUSTOS_EINTEGRITY, "%llu problem(s) found",
@@ -1046,6 +1103,8 @@ int custos_verify_file(custos_verify_result **out, custos_vault *v, const char *
 		uint64_t size;
 		r->object_ok = vault_locate(v, r->sha256, &loose, &loc, &size) == 0 && size == r->size;
 		free(c.commit_ok);
+		free(c.issued);
+		free_sources(&c);
 		custos_error_clear();
 	}
 	free(l.items);

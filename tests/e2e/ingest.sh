@@ -17,6 +17,7 @@ head -c 1500000 /dev/urandom >"$D/big.bin" # > 1 MiB: a loose object
 ln -s docs/report.pdf "$D/link-to-report"
 ln -s /etc/passwd "$D/outside"
 
+cx source add "Source Q" >/dev/null
 expect_exit 0 cx ingest --json --source "Source Q" --note "USB stick 3" --also-hash md5,sha1,sha512,blake2b "$D"
 python3 - "$T/out" "$D" <<'PY' || fail "outcomes"
 import json, sys, os
@@ -73,8 +74,9 @@ done
 # The outside symlink was not followed: /etc/passwd's bytes are not in the vault.
 expect_exit 1 cx verify /etc/passwd
 
-# One command is one commit, signed, whose tree holds the event and the 8 records + sigs.
-[ "$(git -C "$VAULT/custody.git" rev-list --count refs/heads/main)" = 2 ] || fail "commit count"
+# One command is one commit, signed, whose tree holds the event and the 8 records + sigs
+# (after the init and the source's registration).
+[ "$(git -C "$VAULT/custody.git" rev-list --count refs/heads/main)" = 3 ] || fail "commit count"
 git -C "$VAULT/custody.git" ls-tree -r --name-only refs/heads/main >"$T/tree"
 [ "$(grep -c '^items/[0-9a-f]\{32\}$' "$T/tree")" = 8 ] || fail "records in the tree"
 [ "$(grep -c '^items/[0-9a-f]\{32\}\.sig$' "$T/tree")" = 8 ] || fail "signatures in the tree"
@@ -83,7 +85,7 @@ grep -q '^action ingest$' "$T/event" || fail "event action"
 grep -q '^source Source%20Q$' "$T/event" || fail "event source"
 grep -q '^note USB%20stick%203$' "$T/event" || fail "event note"
 [ "$(grep -c '^item ' "$T/event")" = 8 ] || fail "event item lines"
-# prev is the SHA-256 of the previous event (the init event).
+# prev is the SHA-256 of the previous event (the source's registration).
 prev=$(git -C "$VAULT/custody.git" show refs/heads/main~1:EVENT | sha256sum | cut -c1-64)
 grep -q "^prev $prev$" "$T/event" || fail "event chain"
 # The record's id is the first 128 bits of its SHA-256.
@@ -92,7 +94,7 @@ rec_id=$(git -C "$VAULT/custody.git" show "refs/heads/main:items/$id" | sha256su
 
 # The custody trail of one item, and of the vault.
 expect_exit 0 cx log "$id"
-grep_out "event 1 .* ingest"
+grep_out "event 2 .* ingest"
 expect_exit 0 cx log
 grep_out "event 0 .* init"
 grep_out "note:   USB stick 3"

@@ -94,6 +94,8 @@ static void sample_member(custos_record *r, const custos_key *k, const uint8_t c
 }
 
 
+static void mutation_property(const uint8_t *p, size_t n, bool is_event);
+
 static void golden_vectors(void)
 {
 	custos_key *k = test_vector_key();
@@ -176,6 +178,54 @@ static void golden_vectors(void)
 	buf_free(&mb);
 	buf_free(&ms);
 	buf_free(&ab);
+
+	/* a source with a minisign key, and an ingest of a submission it signed (FS §12) */
+	event se = {0};
+	buf sb2, gb;
+	static uint8_t sname[] = "source A (signal)", snote[] = "met twice";
+	static uint8_t fake_sig[] = "untrusted comment: signature from minisign secret key\n";
+	strcpy(se.vault, e.vault);
+	se.seq = 2;
+	memcpy(se.prev, e.prev, 32);
+	se.time = e.time + 60;
+	memcpy(se.custodian, e.custodian, 8);
+	strcpy(se.action, "source");
+	se.name = (custos_bytes){sname, sizeof sname - 1};
+	se.note = (custos_bytes){snote, sizeof snote - 1};
+	se.has_source_key = true;
+	strcpy(se.source_key.scheme, "minisign");
+	for (int i = 0; i < 8; i++)
+		se.source_key.keynum[i] = (uint8_t)(i + 1);
+	memcpy(se.source_key.pk, custos_key_public(k)->pk, 32);
+	buf_init(&sb2, 0);
+	buf_init(&gb, 0);
+	CHECK_RC(event_encode(&sb2, &se), 0);
+	test_golden("event-source.txt", sb2.p, sb2.n);
+	CHECK_RC(event_parse(&ev, sb2.p, sb2.n), 0);
+	CHECK(ev.has_source_key && strcmp(ev.source_key.scheme, "minisign") == 0 &&
+	      ev.source_key.keynum[7] == 8 && ev.name.n == sizeof sname - 1);
+	event_clear(&ev);
+	mutation_property(sb2.p, sb2.n, true);
+	e.items = two;
+	e.n_items = 1;
+	e.containers = NULL;
+	e.n_containers = 0;
+	e.source = se.name;
+	e.has_source_sig = true;
+	strcpy(e.source_verdict, "good");
+	strcpy(e.source_sig_scheme, "minisign");
+	memcpy(e.source_sig_keynum, se.source_key.keynum, 8);
+	e.source_sig = (custos_bytes){fake_sig, sizeof fake_sig - 1};
+	CHECK_RC(event_encode(&gb, &e), 0);
+	test_golden("event-ingest-signed.txt", gb.p, gb.n);
+	CHECK_RC(event_parse(&ev, gb.p, gb.n), 0);
+	CHECK(ev.has_source_sig && strcmp(ev.source_verdict, "good") == 0 &&
+	      ev.source_sig.n == sizeof fake_sig - 1 &&
+	      memcmp(ev.source_sig.p, fake_sig, ev.source_sig.n) == 0);
+	event_clear(&ev);
+	mutation_property(gb.p, gb.n, true);
+	buf_free(&sb2);
+	buf_free(&gb);
 
 	char *pub = NULL;
 	custos_pubkey_format(&pub, custos_key_public(k), CUSTOS_PUB_CUSTOS);
