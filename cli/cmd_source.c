@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,23 @@ typedef struct src_out {
 	bool found;
 } src_out;
 
+/* The key id as the key's own tool prints it: minisign shows its 8-byte key number read as
+ * a little-endian u64 in upper-case hex; for ssh keys, the custos key id. */
+static void tool_key_id(char out[17], const custos_source *s)
+{
+	if (strcmp(s->scheme, "minisign") != 0) {
+		snprintf(out, 17, "%s", s->keynum);
+		return;
+	}
+	unsigned long long v = 0;
+	for (int i = 7; i >= 0; i--) {
+		unsigned b = 0;
+		sscanf(s->keynum + 2 * i, "%2x", &b);
+		v = v << 8 | b;
+	}
+	snprintf(out, 17, "%016llX", v);
+}
+
 static int print_source(const custos_source *s, void *ud)
 {
 	src_out *o = ud;
@@ -77,8 +95,12 @@ static int print_source(const custos_source *s, void *ud)
 		printf(",\"event\":%llu,\"time\":\"%s\",\"ingests\":%llu,\"good\":%llu,\"bad\":%llu",
 		       (unsigned long long)s->seq, ts, (unsigned long long)s->ingests,
 		       (unsigned long long)s->good, (unsigned long long)s->bad);
-		if (s->has_key)
-			printf(",\"key\":{\"scheme\":\"%s\",\"keynum\":\"%s\"}", s->scheme, s->keynum);
+		if (s->has_key) {
+			char id[17];
+			tool_key_id(id, s);
+			printf(",\"key\":{\"scheme\":\"%s\",\"keynum\":\"%s\",\"id\":\"%s\"}",
+			       s->scheme, s->keynum, id);
+		}
 		if (s->note.n) {
 			fputs(",\"note\":", stdout);
 			json_bytes(stdout, s->note.p, s->note.n);
@@ -89,9 +111,12 @@ static int print_source(const custos_source *s, void *ud)
 	print_bytes(stdout, s->name.p, s->name.n);
 	printf("  registered %s (event %llu)  %llu ingest(s)", ts, (unsigned long long)s->seq,
 	       (unsigned long long)s->ingests);
-	if (s->has_key)
-		printf(", key %s %s: %llu good, %llu bad signature(s)", s->scheme, s->keynum,
+	if (s->has_key) {
+		char id[17];
+		tool_key_id(id, s);
+		printf(", key %s %s: %llu good, %llu bad signature(s)", s->scheme, id,
 		       (unsigned long long)s->good, (unsigned long long)s->bad);
+	}
 	putchar('\n');
 	if (s->note.n) {
 		fputs("    note: ", stdout);

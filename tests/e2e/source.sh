@@ -65,14 +65,18 @@ expect_exit 2 cx ingest --source alpha --source-sig memo.txt.minisig memo.txt ch
 grep_out "exactly one PATH"
 [ "$(cx log --json | wc -l)" = "$events" ] || fail "a refused ingest recorded an event"
 
-note "source ls / show count the ingests and verdicts"
+note "source ls / show count the ingests and verdicts, and show minisign's own key id"
 cx source ls --json >ls.json
-python3 - ls.json <<'PY'
+mid=$(head -1 src.pub | sed 's/.*minisign public key //')
+cx source ls >ls.txt
+grep -q "key minisign $mid:" ls.txt || fail "ls does not show minisign's key id $mid: $(cat ls.txt)"
+python3 - ls.json "$mid" <<'PY'
 import json, sys
 s = {o["name"]: o for o in map(json.loads, open(sys.argv[1]))}
 assert s["alpha"]["ingests"] == 2 and s["alpha"]["good"] == 1 and s["alpha"]["bad"] == 1, s
 assert s["beta"]["ingests"] == 3 and s["beta"]["good"] == 1 and s["beta"]["bad"] == 2, s
 assert s["beta"]["key"]["scheme"] == "ssh-ed25519" and "key" not in s["gamma"], s
+assert s["alpha"]["key"]["id"] == sys.argv[2], s
 assert s["alpha"]["note"] == "signal contact, met twice", s
 PY
 cx source show alpha >show.out
