@@ -893,13 +893,13 @@ static int check_import_commit(const uint8_t oid[20], void *ud)
 	custody_commit cc;
 	event ev;
 	index_event ie;
-	bool ok = custody_read_commit(c->v->log, oid, &cc) == 0;
-	if (!ok) {
+	if (custody_read_commit(c->v->log, oid, &cc) < 0) {
 		problem(c, "bad-event", where, "%s", custos_error_last());
 		c->seq++;
 		return 0;
 	}
-	ok = check_commit_signature(c, &cc, where) & check_event_signature(c, &cc, where);
+	check_commit_signature(c, &cc, where);
+	check_event_signature(c, &cc, where);
 	if (event_parse(&ev, cc.event, cc.event_len) < 0) {
 		problem(c, "bad-event", where, "%s", custos_error_last());
 	} else {
@@ -918,7 +918,6 @@ static int check_import_commit(const uint8_t oid[20], void *ud)
 	memcpy(c->prev_commit, oid, 20);
 	c->seq++;
 	custody_commit_clear(&cc);
-	(void)ok;
 	return 0;
 }
 
