@@ -362,6 +362,7 @@ typedef struct importer {
 	obj *got, *need;     /* objects the bundle holds; objects new records name */
 	size_t n_got, cap_got, n_need, cap_need;
 	bool ended;
+	uint8_t bundle_sha[32]; /* SHA-256 of the whole bundle file, taken in the first pass */
 	uint64_t problems;
 	const char *first_kind;
 } importer;
@@ -808,7 +809,7 @@ typedef struct obj_writer {
 	digest d;
 } obj_writer;
 
-static int store_object(importer *im, struct archive *a, obj_writer *w, const obj *o)
+static int store_object(struct archive *a, obj_writer *w, const obj *o)
 {
 	const void *blk;
 	size_t len;
@@ -843,7 +844,6 @@ static int store_object(importer *im, struct archive *a, obj_writer *w, const ob
 	else
 		store_large_abort(w->l);
 	w->l = NULL;
-	(void)im;
 	return rc;
 }
 
@@ -864,7 +864,7 @@ static int store_objects(importer *im, struct archive *a)
 		store_packed loc;
 		if (!o || vault_locate(im->v, o->sha256, &loose, &loc, NULL) == 0)
 			continue;
-		rc = store_object(im, a, &w, o);
+		rc = store_object(a, &w, o);
 		if (rc == 0) {
 			im->sum->objects++;
 			im->sum->objects_stored_bytes += o->size;
@@ -881,26 +881,64 @@ static int store_objects(importer *im, struct archive *a)
 	return rc;
 }
 
-static int open_tar(const char *path, struct archive **a, int *fd)
+/* A bundle being read: its file, and (first pass) the SHA-256 of every byte of it, taken
+ * as libarchive reads, so the import event can name the bundle without a third read. */
+typedef struct tar_src {
+	int fd;
+	digest *d; /* NULL: no hashing */
+	uint8_t buf[1 << 16];
+} tar_src;
+
+static la_ssize_t src_read(struct archive *a, void *ud, const void **out)
 {
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (*fd < 0)
+	tar_src *s = ud;
+	ssize_t n;
+	do
+		n = read(s->fd, s->buf, sizeof s->buf);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		archive_set_error(a, errno, "cannot read the bundle");
+		return -1;
+	}
+	if (s->d)
+		digest_update(s->d, s->buf, (size_t)n);
+	*out = s->buf;
+	return n;
+}
+
+static int open_tar(const char *path, struct archive **a, tar_src **src, digest *d)
+{
+	*a = NULL;
+	if (!(*src = malloc(sizeof **src)))
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	(*src)->d = d;
+	(*src)->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if ((*src)->fd < 0)
 		return custos_error_errno(errno == ENOENT ? CUSTOS_ENOTFOUND : CUSTOS_ERROR,
 					  "cannot open %s", path);
 	*a = archive_read_new();
 	if (!*a || archive_read_support_format_tar(*a) != ARCHIVE_OK ||
-	    archive_read_open_fd(*a, *fd, 1 << 16) != ARCHIVE_OK)
+	    archive_read_open(*a, *src, NULL, src_read, NULL) != ARCHIVE_OK)
 		return custos_error_set(CUSTOS_EINTEGRITY, "%s is not a bundle (not a tar): %s", path,
 					*a ? archive_error_string(*a) : "out of memory");
 	return 0;
 }
 
-static void close_tar(struct archive *a, int fd)
+/* Close; with a digest, first hash what libarchive left unread (end-of-archive padding). */
+static void close_tar(struct archive *a, tar_src *src)
 {
 	if (a)
 		archive_read_free(a);
-	if (fd >= 0)
-		close(fd);
+	if (!src)
+		return;
+	if (src->d && src->fd >= 0) {
+		ssize_t n;
+		while ((n = read(src->fd, src->buf, sizeof src->buf)) > 0)
+			digest_update(src->d, src->buf, (size_t)n);
+	}
+	if (src->fd >= 0)
+		close(src->fd);
+	free(src);
 }
 
 /* ---------------------------------------------------------------- the import event */
@@ -956,16 +994,13 @@ static int publish(importer *im, const char *path, const custos_key *key)
 {
 	custos_vault *v = im->v;
 	struct archive *a = NULL;
-	int fd = -1;
-	uint8_t old[20], bundle_sha[32];
-	uint64_t bsize;
+	tar_src *src = NULL;
+	uint8_t old[20];
 	bool has_old = !v->empty && custody_head(v->log, old) == 0;
-	int rc = sha256_file(path, bundle_sha, &bsize);
-	if (rc == 0)
-		rc = open_tar(path, &a, &fd);
+	int rc = open_tar(path, &a, &src, NULL);
 	if (rc == 0)
 		rc = store_objects(im, a);
-	close_tar(a, fd);
+	close_tar(a, src);
 	/* Objects are durable; now the history, then the branch. */
 	if (rc == 0)
 		rc = custody_stage_publish(v->log, CUSTODY_REF, has_old ? old : NULL, im->last);
@@ -976,7 +1011,7 @@ static int publish(importer *im, const char *path, const custos_key *key)
 	if (rc == 0)
 		rc = vault_sync_index(v, false);
 	if (rc == 0)
-		rc = record_import(im, key, bundle_sha);
+		rc = record_import(im, key, im->bundle_sha);
 	return rc;
 }
 
@@ -997,14 +1032,24 @@ int custos_import(custos_vault *v, const custos_key *key, const char *path,
 					"the key is not this replica's custodian (who signs imports)");
 	im.held = v->empty ? 0 : v->info.events;
 	struct archive *a = NULL;
-	int fd = -1;
+	tar_src *src = NULL;
 	custos_vault_info saved = v->info;
-	int rc = open_tar(path, &a, &fd);
+	digest whole;
+	digest_result dr;
+	int rc = digest_init(&whole, 0);
+	if (rc < 0)
+		return rc;
+	rc = open_tar(path, &a, &src, &whole);
 	if (rc == CUSTOS_EINTEGRITY)
 		refuse(&im, "bad-bundle", path, "%s", custos_error_last());
 	if (rc == 0)
 		rc = read_bundle(&im, a);
-	close_tar(a, fd);
+	if (rc < 0 && src)
+		src->d = NULL; /* refused: no need to read the rest to name it */
+	close_tar(a, src);
+	if (digest_final(&whole, &dr) == 0)
+		memcpy(im.bundle_sha, dr.sha256, 32);
+	digest_free(&whole);
 	if (rc == 0)
 		rc = check_history(&im);
 	if (rc == 0)
