@@ -48,6 +48,14 @@ int cmd_bundle(cli *c, int argc, char **argv);
 int cmd_source(cli *c, int argc, char **argv);
 int cmd_import(cli *c, int argc, char **argv);
 int cmd_verify_package(cli *c, int argc, char **argv);
+int cmd_dkim_verify(cli *c, int argc, char **argv);
+int cmd_dkim_key(cli *c, int argc, char **argv);
+int cmd_inspect(cli *c, int argc, char **argv);
+/* DKIM reports (cmd_dkim.c), shared with inspect. */
+void print_dkim_sig_json(FILE *f, const custos_dkim_sig *s);
+void print_dkim_sig_text(FILE *f, const custos_dkim_sig *s, const char *indent);
+/* A time given as YYYY-MM-DDTHH:MM:SSZ. */
+int parse_time_arg(const char *s, int64_t *out);
 const command *find_command(const char *name);
 
 /* Print "custos: <msg>: <library message>" to stderr and return the exit status for rc. */

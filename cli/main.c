@@ -196,6 +196,22 @@ const command commands[] = {
 	 "  --no-content    leave the exhibit files out: proofs of files the other side holds\n\n"
 	 "Needs the custodian key (the package is signed). Every item must be older than the\n"
 	 "latest checkpoint ('custos checkpoint' first).\n\n" GLOBAL_OPTS EXIT_CODES},
+	{"dkim-verify", cmd_dkim_verify, "check the DKIM signatures of messages, with no vault",
+	 "usage: custos dkim-verify --keys FILE [--at TIME] [--json] MESSAGE...\n\n"
+	 "Verifies every DKIM-Signature of each MESSAGE (RFC 6376; rsa-sha256, rsa-sha1 and\n"
+	 "ed25519-sha256 per RFC 8463) with the DKIM key records in FILE instead of DNS: TXT\n"
+	 "records in dig's answer format, one a line ('sel._domainkey.example.org. 3600 IN TXT\n"
+	 "\"v=DKIM1; k=rsa; p=...\"'). Reports per signature: verdict (pass or fail, with the\n"
+	 "reason), domain, selector, algorithm, canonicalization, the signed headers and any of\n"
+	 "them that also appear unsigned, how much of the body l= covers, t= and x= (x= before\n"
+	 "TIME, default now, is reported as expired, not failed), the key's type, size and\n"
+	 "weaknesses (rsa-sha1, RSA under 1024 bits: verified, and named). A message of two From\n"
+	 "fields with one signed fails ('double From'). Lines end at LF, with or without CR.\n\n"
+	 "  --keys FILE   the key records (at most 1 MiB)\n"
+	 "  --at TIME     judge x= and t= at TIME (YYYY-MM-DDTHH:MM:SSZ) instead of now\n"
+	 "  --json        one JSON array of {file, signature} objects\n\n"
+	 "Exit status: 0 every signature passed (or there were none), 1 a signature failed,\n"
+	 "2 usage error, 3 an unreadable file or a header that is not a message header.\n"},
 	{"verify-package", cmd_verify_package, "check an exhibit package, with no vault",
 	 "usage: custos verify-package FILE.tar --trust KEY [--witness KEY]... [--min-witnesses N]\n"
 	 "                             [--exhibit FILE]... [--json]\n\n"

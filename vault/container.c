@@ -4,6 +4,7 @@
  * decoded, and turns every member into exactly one outcome.
  */
 #include "container.h"
+#include "mail.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -373,10 +374,21 @@ static struct archive *reader_with_passphrases(const container_limits *l)
 	return a;
 }
 
+/* mbox files and messages are read by mail.c, everything else by libarchive. */
+static int mail_kind_of_fd(int fd)
+{
+	static uint8_t head[MAIL_SNIFF];
+	ssize_t k = pread(fd, head, sizeof head, 0);
+	return k > 0 ? mail_kind(head, (size_t)k) : MAIL_NONE;
+}
+
 int container_read(int fd, const container_limits *l, const container_ops *ops,
 		   container_result *out)
 {
 	memset(out, 0, sizeof *out);
+	int kind = mail_kind_of_fd(fd);
+	if (kind != MAIL_NONE)
+		return mail_read(fd, kind, l, ops, out);
 	struct archive *a = reader_with_passphrases(l);
 	if (!a)
 		return custos_error_set(CUSTOS_ERROR, "out of memory");
@@ -389,6 +401,9 @@ int container_read_memory(const uint8_t *p, size_t n, const container_limits *l,
 			  const container_ops *ops, container_result *out)
 {
 	memset(out, 0, sizeof *out);
+	int kind = mail_kind(p, n < MAIL_SNIFF ? n : MAIL_SNIFF);
+	if (kind != MAIL_NONE)
+		return mail_read_memory(p, n, kind, l, ops, out);
 	struct archive *a = reader_with_passphrases(l);
 	if (!a)
 		return custos_error_set(CUSTOS_ERROR, "out of memory");

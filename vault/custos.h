@@ -574,6 +574,36 @@ int custos_sources_foreach(custos_vault *v, custos_source_fn fn, void *ud);
 int custos_source_add(custos_vault *v, const custos_key *key, const char *name,
 		      const char *key_text, size_t key_len, const char *note, uint64_t *seq);
 
+/* ---------------------------------------------------------------- DKIM (FS §13) */
+
+#define CUSTOS_DKIM_VALUE_MAX 256 /* d=, s=, i= kept at most this long */
+
+/* What one DKIM-Signature of a message came to (verdict rules: dkim.h). */
+typedef struct custos_dkim_sig {
+	unsigned index;   /* among the message's DKIM-Signature fields, top first, from 0 */
+	char verdict[8];  /* "pass" or "fail" */
+	char reason[160]; /* why it failed, "" on pass */
+	char d[CUSTOS_DKIM_VALUE_MAX], s[CUSTOS_DKIM_VALUE_MAX], i[CUSTOS_DKIM_VALUE_MAX];
+	char a[32], c[32];
+	char h[1024];    /* the h= names, lower case, ':'-separated ("..." when cut) */
+	char unsigned_dup[256]; /* names h= covers that also appear in more fields than h= names */
+	int has_l;
+	uint64_t l;         /* l= */
+	uint64_t body_len;  /* the canonical body's length (l= covers min(l, body_len)) */
+	int has_t, has_x, expired;
+	int64_t t, x;
+	char key_type[16];  /* "rsa", "ed25519", "" when no key was used */
+	unsigned key_bits;
+	char weak[64];      /* "", or "rsa-sha1", "rsa-768-bit", ... comma-separated */
+	char key_name[CUSTOS_DKIM_VALUE_MAX * 2 + 16]; /* selector._domainkey.domain */
+	char key_from[256]; /* where the key record came from, from the lookup */
+} custos_dkim_sig;
+
+/* Verify every DKIM-Signature of a message with the key records of zone text (dig answer
+ * format, FS §13.2), judging x= and t= against `now`; no vault. *out malloc'd. */
+int custos_dkim_check(const uint8_t *zone, size_t zn, const uint8_t *msg, size_t mn, int64_t now,
+		      custos_dkim_sig **out, size_t *n);
+
 /* ---------------------------------------------------------------- witnesses (FS §9.7) */
 
 /* Make a witness state directory (new or empty) for a witness named `name`; its key file

@@ -349,7 +349,7 @@ static const char *known_token(const uint8_t *p, size_t n, bool result)
 	static const char *const member[] = {"ok", "mismatch", "encrypted", "corrupt", "unsupported",
 					     "limit:member-size", "limit:ratio", "limit:expanded"};
 	static const char *const stop[] = {"corrupt", "encrypted", "limit:members",
-					   "limit:expanded", "limit:ratio"};
+					   "limit:expanded", "limit:ratio", "limit:member-size"};
 	const char *const *t = result ? stop : member;
 	size_t k = result ? sizeof stop / sizeof *stop : sizeof member / sizeof *member;
 	for (size_t i = 0; i < k; i++)

@@ -15,6 +15,7 @@
  */
 #include "intake.h"
 #include "isolate.h"
+#include "mail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,7 @@ bool unpack_looks_like_container(const uint8_t *p, size_t n)
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
 		if (at(p, n, sigs[i].off, sigs[i].sig, sigs[i].len))
 			return true;
-	return false;
+	return mail_kind(p, n < MAIL_SNIFF ? n : MAIL_SNIFF) != MAIL_NONE;
 }
 
 /* ------------------------------------------------------------ counting */
