@@ -4,11 +4,14 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MESSAGE_READ_MAX ((size_t)256 << 20)
 #define ZONE_READ_MAX ((size_t)1 << 20)
@@ -67,8 +70,8 @@ void print_dkim_sig_text(FILE *f, const custos_dkim_sig *s, const char *indent)
 			custos_time_format(t, s->t);
 		if (s->has_x)
 			custos_time_format(x, s->x);
-		fprintf(f, "%s  signed %s, expires %s%s\n", indent, t, x,
-			s->expired ? " (expired before this analysis)" : "");
+		fprintf(f, "%s  signed %s, %s%s%s\n", indent, t, s->has_x ? "expires " : "no expiry",
+			s->has_x ? x : "", s->expired ? " (expired before this analysis)" : "");
 	}
 	if (s->key_type[0])
 		fprintf(f, "%s  key %s: %s, %u bits%s%s\n", indent, s->key_name, s->key_type,
@@ -87,6 +90,82 @@ int parse_time_arg(const char *s, int64_t *out)
 	return 0;
 }
 
+typedef struct report {
+	bool json, first;
+	int st;
+	const char *file;
+} report;
+
+static void worst(report *r, int st)
+{
+	if (r->st == EXIT_OK || st > r->st)
+		r->st = st;
+}
+
+/* One message's signatures, as text or JSON objects. */
+static void report_message(report *r, const char *label, int rc, const custos_dkim_sig *sigs,
+			   size_t n)
+{
+	if (rc < 0) {
+		worst(r, fail(rc, "%s", label));
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (strcmp(sigs[k].verdict, "pass") != 0)
+			worst(r, EXIT_CHECK);
+		if (r->json) {
+			printf("%s{\"file\":", r->first ? "" : ",");
+			r->first = false;
+			json_str(stdout, label);
+			fputs(",\"signature\":", stdout);
+			print_dkim_sig_json(stdout, &sigs[k]);
+			fputs("}", stdout);
+		} else {
+			printf("%s:\n", label);
+			print_dkim_sig_text(stdout, &sigs[k], "  ");
+		}
+	}
+	if (n == 0 && !r->json)
+		printf("%s: no DKIM signature\n", label);
+}
+
+static int report_mbox_message(uint64_t k, int rc, const custos_dkim_sig *sigs, size_t n, void *ud)
+{
+	report *r = ud;
+	char label[4096];
+	snprintf(label, sizeof label, "%s!/message-%llu.eml", r->file, (unsigned long long)k);
+	report_message(r, label, rc, sigs, n);
+	return 0;
+}
+
+static void verify_mbox(report *r, const uint8_t *zone, size_t zn, const char *path, int64_t now)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		worst(r, fail(CUSTOS_ERROR, "cannot open %s: %s", path, strerror(errno)));
+		return;
+	}
+	r->file = path;
+	int rc = custos_dkim_check_mbox(zone, zn, fd, now, report_mbox_message, r);
+	close(fd);
+	if (rc < 0)
+		worst(r, fail(rc, "%s", path));
+}
+
+static void verify_file(report *r, const uint8_t *zone, size_t zn, const char *path, int64_t now)
+{
+	uint8_t *m = NULL;
+	size_t mn = 0;
+	custos_dkim_sig *sigs = NULL;
+	size_t ns = 0;
+	int rc = custos_file_read(path, MESSAGE_READ_MAX, &m, &mn);
+	if (rc == 0)
+		rc = custos_dkim_check(zone, zn, m, mn, now, &sigs, &ns);
+	free(m);
+	report_message(r, path, rc, sigs, ns);
+	free(sigs);
+}
+
 int cmd_dkim_verify(cli *c, int argc, char **argv)
 {
 	(void)c;
@@ -95,18 +174,22 @@ int cmd_dkim_verify(cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{"keys", required_argument, NULL, 'k'},
 		{"at", required_argument, NULL, 'a'},
+		{"mbox", no_argument, NULL, 'm'},
 		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *keys = NULL;
-	bool json = false;
+	bool mbox = false;
+	report r = {.first = true};
 	int64_t now = (int64_t)time(NULL);
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'k')
 			keys = optarg;
 		else if (ch == 'j')
-			json = true;
+			r.json = true;
+		else if (ch == 'm')
+			mbox = true;
 		else if (ch == 'a' && parse_time_arg(optarg, &now) == 0)
 			continue;
 		else
@@ -119,45 +202,148 @@ int cmd_dkim_verify(cli *c, int argc, char **argv)
 	int rc = custos_file_read(keys, ZONE_READ_MAX, &zone, &zn);
 	if (rc < 0)
 		return fail(rc, "cannot read the key records %s", keys);
-	int st = EXIT_OK;
-	bool first = true;
-	if (json)
+	if (r.json)
 		fputs("[", stdout);
 	for (int i = optind; i < argc; i++) {
-		uint8_t *m = NULL;
-		size_t mn = 0;
-		custos_dkim_sig *sigs = NULL;
-		size_t ns = 0;
-		rc = custos_file_read(argv[i], MESSAGE_READ_MAX, &m, &mn);
-		if (rc == 0)
-			rc = custos_dkim_check(zone, zn, m, mn, now, &sigs, &ns);
-		free(m);
-		if (rc < 0) {
-			int e = fail(rc, "%s", argv[i]);
-			st = st == EXIT_OK || e > st ? e : st;
-			continue;
-		}
-		for (size_t k = 0; k < ns; k++) {
-			if (strcmp(sigs[k].verdict, "pass") != 0 && st == EXIT_OK)
-				st = EXIT_CHECK;
-			if (json) {
-				printf("%s{\"file\":", first ? "" : ",");
-				first = false;
-				json_str(stdout, argv[i]);
-				fputs(",\"signature\":", stdout);
-				print_dkim_sig_json(stdout, &sigs[k]);
-				fputs("}", stdout);
-			} else {
-				printf("%s:\n", argv[i]);
-				print_dkim_sig_text(stdout, &sigs[k], "  ");
-			}
-		}
-		if (ns == 0 && !json)
-			printf("%s: no DKIM signature\n", argv[i]);
-		free(sigs);
+		if (mbox)
+			verify_mbox(&r, zone, zn, argv[i], now);
+		else
+			verify_file(&r, zone, zn, argv[i], now);
 	}
-	if (json)
+	if (r.json)
 		fputs("]\n", stdout);
 	free(zone);
+	return r.st;
+}
+
+/* ------------------------------------------------------------ dkim-key add | ls */
+
+static int dkim_key_add(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"obtained-from", required_argument, NULL, 'f'},
+		{"obtained-at", required_argument, NULL, 'a'},
+		{"note", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *from = NULL, *note = NULL;
+	int64_t at = 0;
+	bool json = false;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'f')
+			from = optarg;
+		else if (ch == 'n')
+			note = optarg;
+		else if (ch == 'j')
+			json = true;
+		else if (ch == 'a' && parse_time_arg(optarg, &at) == 0)
+			continue;
+		else
+			return usage_error("dkim-key", "bad option or time (YYYY-MM-DDTHH:MM:SSZ)");
+	}
+	if (argc - optind != 1 || !from)
+		return usage_error("dkim-key", "expected: dkim-key add FILE --obtained-from TEXT");
+	uint8_t *zone = NULL;
+	size_t zn = 0;
+	int rc = custos_file_read(argv[optind], ZONE_READ_MAX, &zone, &zn);
+	if (rc < 0)
+		return fail(rc, "cannot read the key records %s", argv[optind]);
+	custos_vault *v = NULL;
+	custos_key *key = NULL;
+	int st = open_vault(c, &v, CUSTOS_OPEN_WRITE);
+	if (st == 0 && (st = load_key(c, &key)) == 0) {
+		uint64_t seq = 0;
+		size_t n = 0;
+		rc = custos_dkim_key_add(v, key, zone, zn, from, at, note, &seq, &n);
+		if (rc < 0)
+			st = fail(rc, "%s", argv[optind]);
+		else if (json)
+			printf("{\"event\":%llu,\"records\":%zu}\n", (unsigned long long)seq, n);
+		else
+			printf("%zu DKIM key record%s stored (event %llu)\n", n, n == 1 ? "" : "s",
+			       (unsigned long long)seq);
+	}
+	custos_key_free(key);
+	custos_vault_close(v);
+	free(zone);
 	return st;
+}
+
+typedef struct key_out {
+	bool json, first;
+} key_out;
+
+static int print_key(const custos_dkim_key_info *k, void *ud)
+{
+	key_out *o = ud;
+	char when[21] = "", at[21] = "";
+	custos_time_format(when, k->time);
+	if (k->has_obtained_at)
+		custos_time_format(at, k->obtained_at);
+	if (o->json) {
+		printf("%s{\"name\":", o->first ? "" : ",");
+		o->first = false;
+		json_str(stdout, k->name);
+		fputs(",\"value\":", stdout);
+		json_bytes(stdout, k->value, k->value_len);
+		printf(",\"event\":%llu,\"stored\":\"%s\",\"obtained_from\":", (unsigned long long)k->seq,
+		       when);
+		json_str(stdout, k->obtained_from ? k->obtained_from : "");
+		fputs(",\"obtained_at\":", stdout);
+		if (at[0])
+			printf("\"%s\"", at);
+		else
+			fputs("null", stdout);
+		fputs(",\"type\":", stdout);
+		json_str(stdout, k->type);
+		printf(",\"bits\":%u,\"problem\":", k->bits);
+		json_str(stdout, k->problem);
+		fputs("}", stdout);
+		return 0;
+	}
+	printf("%s  event %llu (%s)  ", k->name, (unsigned long long)k->seq, when);
+	if (k->type[0])
+		printf("%s %u bits", k->type, k->bits);
+	else
+		printf("not usable: %s", k->problem);
+	printf("\n  obtained from: %s%s%s\n", k->obtained_from ? k->obtained_from : "?",
+	       at[0] ? ", at " : "", at);
+	return 0;
+}
+
+static int dkim_key_ls(cli *c, int argc, char **argv)
+{
+	key_out o = {.first = true};
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			o.json = true;
+		else
+			return usage_error("dkim-key", "unexpected '%s'", argv[i]);
+	}
+	custos_vault *v = NULL;
+	int st = open_vault(c, &v, CUSTOS_OPEN_READ);
+	if (st)
+		return st;
+	if (o.json)
+		fputs("[", stdout);
+	int rc = custos_dkim_keys_foreach(v, print_key, &o);
+	if (o.json)
+		fputs("]\n", stdout);
+	custos_vault_close(v);
+	return rc < 0 ? fail_last(rc) : EXIT_OK;
+}
+
+int cmd_dkim_key(cli *c, int argc, char **argv)
+{
+	if (wants_help("dkim-key", argc, argv))
+		return 0;
+	if (argc < 2)
+		return usage_error("dkim-key", "expected: dkim-key add|ls");
+	if (strcmp(argv[1], "add") == 0)
+		return dkim_key_add(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "ls") == 0)
+		return dkim_key_ls(c, argc, argv);
+	return usage_error("dkim-key", "unknown subcommand '%s'", argv[1]);
 }

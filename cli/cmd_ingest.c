@@ -135,12 +135,14 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		{"max-member-size", required_argument, NULL, 'S'},
 		{"max-expanded", required_argument, NULL, 'E'},
 		{"archive-passphrase-file", required_argument, NULL, 'A'},
+		{"no-analysis", no_argument, NULL, 'N'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *archive_pass = NULL;
 	custos_ingest_opts io = {0};
 	ingest_out out = {.tty = isatty(STDERR_FILENO)};
 	const char *also = NULL;
+	bool no_analysis = false;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
 		switch (ch) {
@@ -188,6 +190,9 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		case 'A':
 			archive_pass = optarg;
 			break;
+		case 'N':
+			no_analysis = true;
+			break;
 		default:
 			return usage_error("ingest", "bad option");
 		}
@@ -221,6 +226,11 @@ int cmd_ingest(cli *c, int argc, char **argv)
 			       &sum);
 	if (out.progress_shown)
 		fputs("\r\033[K", stderr);
+	/* The signals in what was received (DKIM, FS §13.4), as their own signed event. */
+	custos_analysis_summary an = {0};
+	int arc = rc >= 0 && !no_analysis ? custos_analyse_event(v, key, sum.seq, "at ingest", &an) : 0;
+	if (arc < 0)
+		fail(arc, "the analysis failed (the ingest is recorded; run 'custos inspect --rerun')");
 	custos_key_free(key);
 	custos_vault_close(v);
 	custos_secret_free(pass_mem);
@@ -239,6 +249,12 @@ int cmd_ingest(cli *c, int argc, char **argv)
 		tally_json("containers", &sum.containers);
 		if (sum.source_verdict)
 			printf(",\"source_signature\":\"%s\"", sum.source_verdict);
+		if (an.seq)
+			printf(",\"analysis\":{\"event\":%llu,\"messages\":%llu,\"dkim_signatures\":%llu,"
+			       "\"dkim_pass\":%llu,\"dkim_fail\":%llu}",
+			       (unsigned long long)an.seq, (unsigned long long)an.items,
+			       (unsigned long long)an.signatures, (unsigned long long)an.pass,
+			       (unsigned long long)an.fail);
 		puts("}}");
 	} else {
 		printf("ingest event %llu (commit %.12s): %llu stored, %llu duplicate, %llu refused, "
@@ -253,10 +269,19 @@ int cmd_ingest(cli *c, int argc, char **argv)
 			       strcmp(sum.source_verdict, "good") == 0
 				       ? " (by the source's key, over these exact bytes)"
 				       : " (DOES NOT VERIFY with the source's key; the bytes are kept as received)");
+		if (an.seq)
+			printf("analysis event %llu: %llu message%s, %llu DKIM signature%s (%llu pass, "
+			       "%llu fail; 'custos inspect ITEM' shows them)\n",
+			       (unsigned long long)an.seq, (unsigned long long)an.items,
+			       an.items == 1 ? "" : "s", (unsigned long long)an.signatures,
+			       an.signatures == 1 ? "" : "s", (unsigned long long)an.pass,
+			       (unsigned long long)an.fail);
 	}
 	/* 1 when anything was not taken in whole: a refusal, a member cut or locked, a
 	 * container not read to its end */
 	bool bad_sig = sum.source_verdict && strcmp(sum.source_verdict, "good") != 0;
+	if (arc < 0)
+		return exit_status(arc);
 	return bad_sig || sum.refused || tally_has_other_than(&sum.members, "ok") ||
 			       tally_has_other_than(&sum.containers, "complete")
 		       ? EXIT_CHECK

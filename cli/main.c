@@ -51,7 +51,7 @@ const command commands[] = {
 	 "                     [--json] [-q]\n"
 	 "                     [--opaque] [--max-depth N] [--max-members N] [--max-ratio N]\n"
 	 "                     [--max-member-size SIZE] [--max-expanded SIZE]\n"
-	 "                     [--archive-passphrase-file FILE] PATH...\n\n"
+	 "                     [--archive-passphrase-file FILE] [--no-analysis] PATH...\n\n"
 	 "Stores every regular file under each PATH by its SHA-256, writes a signed item record\n"
 	 "for it, and records the whole command as one signed custody event (one git commit).\n"
 	 "Symlinks are recorded as links, never followed. Devices, sockets and fifos are refused\n"
@@ -81,6 +81,11 @@ const command commands[] = {
 	 "  --archive-passphrase-file FILE\n"
 	 "                    passwords for encrypted zip and 7z members, one per line, tried in\n"
 	 "                    order (the global --passphrase-file is the custodian key's)\n"
+	 "  --no-analysis     do not analyse what was received (by default every email message,\n"
+	 "                    whole or inside an mbox or archive, has its DKIM signatures verified\n"
+	 "                    with the vault's DKIM keys and recorded in a signed analysis event)\n"
+	 "mbox files and email messages are containers too: each message of an mbox, and each\n"
+	 "attachment of a message (its transfer encoding decoded), becomes a member item.\n"
 	 "SIZE is a number of bytes with an optional K, M, G or T suffix (powers of 1024).\n\n"
 	 "Exit status 1 when some input was refused, some member was not read whole, or some\n"
 	 "archive was not read to its end (all outcomes are still recorded).\n\n" GLOBAL_OPTS
@@ -197,7 +202,8 @@ const command commands[] = {
 	 "Needs the custodian key (the package is signed). Every item must be older than the\n"
 	 "latest checkpoint ('custos checkpoint' first).\n\n" GLOBAL_OPTS EXIT_CODES},
 	{"dkim-verify", cmd_dkim_verify, "check the DKIM signatures of messages, with no vault",
-	 "usage: custos dkim-verify --keys FILE [--at TIME] [--json] MESSAGE...\n\n"
+	 "usage: custos dkim-verify --keys FILE [--at TIME] [--json] MESSAGE...\n"
+	 "       custos dkim-verify --keys FILE [--at TIME] [--json] --mbox MBOX...\n\n"
 	 "Verifies every DKIM-Signature of each MESSAGE (RFC 6376; rsa-sha256, rsa-sha1 and\n"
 	 "ed25519-sha256 per RFC 8463) with the DKIM key records in FILE instead of DNS: TXT\n"
 	 "records in dig's answer format, one a line ('sel._domainkey.example.org. 3600 IN TXT\n"
@@ -209,9 +215,35 @@ const command commands[] = {
 	 "fields with one signed fails ('double From'). Lines end at LF, with or without CR.\n\n"
 	 "  --keys FILE   the key records (at most 1 MiB)\n"
 	 "  --at TIME     judge x= and t= at TIME (YYYY-MM-DDTHH:MM:SSZ) instead of now\n"
+	 "  --mbox        each argument is an mbox (read as mboxrd, FS §13.1); its messages are\n"
+	 "                named MBOX!/message-K.eml, K from 1\n"
 	 "  --json        one JSON array of {file, signature} objects\n\n"
 	 "Exit status: 0 every signature passed (or there were none), 1 a signature failed,\n"
 	 "2 usage error, 3 an unreadable file or a header that is not a message header.\n"},
+	{"dkim-key", cmd_dkim_key, "the vault's store of DKIM keys gathered elsewhere",
+	 "usage: custos dkim-key add FILE --obtained-from TEXT [--obtained-at TIME] [--note TEXT]\n"
+	 "                           [--json]\n"
+	 "       custos dkim-key ls [--json]\n\n"
+	 "DKIM keys rotate and old selectors vanish from DNS, so custos never looks them up: a\n"
+	 "journalist gathers them elsewhere (dig TXT sel._domainkey.example.org on a networked\n"
+	 "machine) and 'add' stores the TXT records of FILE (dig's answer format, one record a\n"
+	 "line; ';' comments) in a signed dkim-key custody event, with where (--obtained-from,\n"
+	 "required: the resolver, the machine, an archive) and when (--obtained-at\n"
+	 "YYYY-MM-DDTHH:MM:SSZ) they were obtained (FS §13.2). Every name must be a DKIM key name\n"
+	 "(selector._domainkey.domain). Later analyses verify with the record stored last for a\n"
+	 "name. 'ls' lists the records with their event, provenance, key type and size, or why a\n"
+	 "record is not a usable key (a revoked key: empty p=).\n\n" GLOBAL_OPTS EXIT_CODES},
+	{"inspect", cmd_inspect, "show the signals recorded about an item (DKIM, type)",
+	 "usage: custos inspect ITEM [--rerun] [--json]\n\n"
+	 "Shows what custos found in the item: its detected type and whether its extension names\n"
+	 "another (from the record), and every analysis event about it, oldest first — for an\n"
+	 "email message, each DKIM signature's verdict, domain, selector, algorithm, signed\n"
+	 "headers (and any also present unsigned: the double-From trick), how much of the body\n"
+	 "l= covers, t= and x= (an x= before the analysis is reported as expired), the key used,\n"
+	 "its size and where it was obtained. These are signals, not verdicts on authenticity.\n"
+	 "Ingest analyses what it receives; --rerun analyses the item again now (with the keys\n"
+	 "stored since) and records that as a new signed analysis event: analyses are never\n"
+	 "edited, only added.\n\n" GLOBAL_OPTS EXIT_CODES},
 	{"verify-package", cmd_verify_package, "check an exhibit package, with no vault",
 	 "usage: custos verify-package FILE.tar --trust KEY [--witness KEY]... [--min-witnesses N]\n"
 	 "                             [--exhibit FILE]... [--json]\n\n"

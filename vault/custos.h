@@ -603,6 +603,65 @@ typedef struct custos_dkim_sig {
  * format, FS §13.2), judging x= and t= against `now`; no vault. *out malloc'd. */
 int custos_dkim_check(const uint8_t *zone, size_t zn, const uint8_t *msg, size_t mn, int64_t now,
 		      custos_dkim_sig **out, size_t *n);
+/* The same for each message of an mbox (FS §13.1) read from fd: fn gets the message's
+ * number (from 1) and what verifying it gave (rc < 0: why it could not be verified). */
+typedef int (*custos_dkim_mbox_fn)(uint64_t k, int rc, const custos_dkim_sig *sigs, size_t n,
+				   void *ud);
+int custos_dkim_check_mbox(const uint8_t *zone, size_t zn, int fd, int64_t now,
+			   custos_dkim_mbox_fn fn, void *ud);
+
+/* The vault's DKIM key store (FS §13.2): TXT records gathered elsewhere, each stored by a
+ * signed dkim-key event with where (required) and when (at != 0) they were obtained.
+ * Record names must be DKIM key names (selector._domainkey.domain). */
+int custos_dkim_key_add(custos_vault *v, const custos_key *key, const uint8_t *zone, size_t zn,
+			const char *obtained_from, int64_t obtained_at, const char *note,
+			uint64_t *seq, size_t *records);
+
+typedef struct custos_dkim_key_info {
+	const char *name;
+	const uint8_t *value;
+	size_t value_len;
+	uint64_t seq;          /* the dkim-key event */
+	int64_t time;          /* of the event */
+	const char *obtained_from;
+	int has_obtained_at;
+	int64_t obtained_at;
+	char type[16];         /* "rsa", "ed25519", "" when the record is not a usable key */
+	unsigned bits;
+	char problem[128];     /* why it is not usable ("the key is revoked (empty p=)") */
+} custos_dkim_key_info;
+typedef int (*custos_dkim_key_fn)(const custos_dkim_key_info *k, void *ud);
+int custos_dkim_keys_foreach(custos_vault *v, custos_dkim_key_fn fn, void *ud);
+
+/* ---------------------------------------------------------------- analysis (FS §13.4) */
+
+typedef struct custos_analysis_summary {
+	uint64_t seq;        /* the analysis event, 0 when nothing was analysable */
+	uint64_t items;      /* items analysed (messages) */
+	uint64_t signatures, pass, fail;
+} custos_analysis_summary;
+
+/* Analyse items (messages: DKIM) and record what was found as one signed analysis event;
+ * items that are not messages are skipped. now: the time x= and t= are judged at. */
+int custos_analyse_items(custos_vault *v, const custos_key *key, const custos_item *const *items,
+			 size_t n, const char *note, custos_analysis_summary *out);
+/* The same for every item an ingest event received. */
+int custos_analyse_event(custos_vault *v, const custos_key *key, uint64_t ingest_seq,
+			 const char *note, custos_analysis_summary *out);
+
+/* One analysis of an item, as recorded. */
+typedef struct custos_analysis_info {
+	uint64_t seq;
+	int64_t time;
+	custos_bytes note;
+	char kind[32];              /* "message" */
+	const custos_dkim_sig *sigs;
+	size_t n_sigs;
+} custos_analysis_info;
+typedef int (*custos_analysis_fn)(const custos_analysis_info *a, void *ud);
+/* Every analysis event's findings on an item, oldest first. */
+int custos_analyses_of(custos_vault *v, const uint8_t id[CUSTOS_ITEM_ID_LEN],
+		       custos_analysis_fn fn, void *ud);
 
 /* ---------------------------------------------------------------- witnesses (FS §9.7) */
 

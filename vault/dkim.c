@@ -522,6 +522,9 @@ static int verify_keyed(msg *m, size_t self, const dkim_tag *t, int nt, dkim_sig
 	if ((!hrel && !(hl == 6 && memcmp(c, "simple", 6) == 0)) || (!brel && strcmp(bc, "simple") != 0) ||
 	    (slash && strchr(slash + 1, '/')))
 		return fail(r, "c= is not a canonicalization");
+	static uint8_t names[HNAMES_MAX][64];
+	size_t nn = split_h(tag(t, nt, "h"), names, HNAMES_MAX, r);
+	note_duplicates(m, names, nn, r);
 	const buf *body = canon_body(m, brel);
 	if (!body)
 		return CUSTOS_ERROR;
@@ -535,9 +538,6 @@ static int verify_keyed(msg *m, size_t self, const dkim_tag *t, int nt, dkim_sig
 	if (tag_b64_decode(tag(t, nt, "bh"), want, sizeof want, &wl) != 0 || wl != bhl ||
 	    memcmp(want, bh, bhl) != 0)
 		return fail(r, "the body hash does not match (the body was changed)");
-	static uint8_t names[HNAMES_MAX][64];
-	size_t nn = split_h(tag(t, nt, "h"), names, HNAMES_MAX, r);
-	note_duplicates(m, names, nn, r);
 	buf in;
 	buf_init(&in, BUF_LIMIT_DEFAULT);
 	hash_input(m, names, nn, hrel, self, &in);

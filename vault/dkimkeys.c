@@ -2,6 +2,7 @@
  * dkimkeys.c — see dkimkeys.h.
  */
 #include "dkimkeys.h"
+#include "mail.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -220,6 +221,68 @@ int custos_dkim_check(const uint8_t *zone, size_t zn, const uint8_t *msg, size_t
 		dkim_key_lookup l = dkim_keyset_lookup(&ks);
 		rc = dkim_verify_message(msg, mn, &l, now, out, n);
 	}
+	dkim_keyset_free(&ks);
+	return rc;
+}
+
+/* ------------------------------------------------------------ an mbox, message by message */
+
+typedef struct mbox_check {
+	dkim_key_lookup keys;
+	int64_t now;
+	buf msg;
+	custos_dkim_mbox_fn fn;
+	void *ud;
+	int rc;
+} mbox_check;
+
+static int mb_begin(const container_member *m, void *ud)
+{
+	(void)m;
+	mbox_check *c = ud;
+	c->msg.n = 0;
+	c->msg.failed = false;
+	return 0;
+}
+
+static int mb_data(const uint8_t *p, size_t n, void *ud)
+{
+	mbox_check *c = ud;
+	(void)buf_put(&c->msg, p, n); /* a message over the cap is reported, not fatal */
+	return 0;
+}
+
+static int mb_end(const container_member *m, const char *outcome, const char *detail, void *ud)
+{
+	(void)outcome;
+	(void)detail;
+	mbox_check *c = ud;
+	custos_dkim_sig *sigs = NULL;
+	size_t n = 0;
+	int rc = c->msg.failed ? custos_error_set(CUSTOS_ELIMIT, "a message over %zu bytes", DKIM_MESSAGE_MAX)
+			       : dkim_verify_message(c->msg.p, c->msg.n, &c->keys, c->now, &sigs, &n);
+	rc = c->fn(m->index + 1, rc, sigs, n, c->ud);
+	free(sigs);
+	return rc < 0 ? rc : 0;
+}
+
+int custos_dkim_check_mbox(const uint8_t *zone, size_t zn, int fd, int64_t now,
+			   custos_dkim_mbox_fn fn, void *ud)
+{
+	dkim_keyset ks = {0};
+	int rc = dkim_zone_parse(zone, zn, &ks);
+	if (rc < 0)
+		return rc;
+	mbox_check c = {.keys = dkim_keyset_lookup(&ks), .now = now, .fn = fn, .ud = ud};
+	buf_init(&c.msg, DKIM_MESSAGE_MAX);
+	container_limits l;
+	container_limits_default(&l);
+	container_ops ops = {mb_begin, mb_data, mb_end, &c};
+	container_result r;
+	rc = mail_read(fd, MAIL_MBOX, &l, &ops, &r);
+	if (rc == 0 && r.stop)
+		rc = custos_error_set(CUSTOS_EINVALID, "the mbox ended early: %s %s", r.stop, r.detail);
+	buf_free(&c.msg);
 	dkim_keyset_free(&ks);
 	return rc;
 }

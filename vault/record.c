@@ -3,6 +3,7 @@
  * signature files).
  */
 #include "record.h"
+#include "evidence.h"
 
 #include "digest.h"
 
@@ -493,6 +494,11 @@ int event_encode(buf *b, const event *e)
 		return encode_tree_fields(b, e);
 	if (strcmp(e->action, "source") == 0)
 		return encode_source_fields(b, e);
+	if (strcmp(e->action, "dkim-key") == 0 || strcmp(e->action, "analysis") == 0) {
+		for (size_t i = 0; i < e->n_lines; i++)
+			buf_printf(b, "%s\n", e->lines[i]);
+		return buf_check(b);
+	}
 	if (strcmp(e->action, "import") == 0) {
 		put_hex_line(b, "bundle", e->bundle, 32);
 		buf_printf(b, "from %llu\nto %llu\n", (unsigned long long)e->from,
@@ -550,6 +556,9 @@ void event_clear(event *e)
 		free(e->refused[i].path_esc);
 	free(e->refused);
 	free(e->witness);
+	for (size_t i = 0; i < e->n_lines; i++)
+		free(e->lines[i]);
+	free(e->lines);
 	memset(e, 0, sizeof *e);
 }
 
@@ -821,6 +830,33 @@ static int parse_import_fields(event *e, cursor *c)
 	return rc;
 }
 
+/* The rest of the event, line by line, checked by the action's own rules (evidence.h). */
+static int parse_body_lines(event *e, cursor *c)
+{
+	while (c->p < c->end) {
+		const char *nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
+		if (!nl)
+			return CUSTOS_CORRUPT("event: last line has no newline");
+		if (e->n_lines % 64 == 0) {
+			char **l = realloc(e->lines, (e->n_lines + 64) * sizeof *l);
+			if (!l)
+				return custos_error_set(CUSTOS_ERROR, "out of memory");
+			e->lines = l;
+		}
+		size_t n = (size_t)(nl - c->p);
+		char *l = strndup(c->p, n);
+		if (!l)
+			return custos_error_set(CUSTOS_ERROR, "out of memory");
+		if (strlen(l) != n) {
+			free(l);
+			return CUSTOS_CORRUPT("event: a NUL byte");
+		}
+		e->lines[e->n_lines++] = l;
+		c->p = nl + 1;
+	}
+	return evidence_lines_check(e->action, e->lines, e->n_lines);
+}
+
 static int parse_event_fields(event *e, cursor *c)
 {
 	const char *v;
@@ -846,6 +882,8 @@ static int parse_event_fields(event *e, cursor *c)
 		rc = parse_import_fields(e, c);
 	else if (strcmp(e->action, "source") == 0)
 		rc = parse_source_fields(e, c);
+	else if (strcmp(e->action, "dkim-key") == 0 || strcmp(e->action, "analysis") == 0)
+		rc = parse_body_lines(e, c);
 	else
 		rc = CUSTOS_CORRUPT("event: unknown action '%s'", e->action);
 	if (rc == 0 && c->p != c->end)

@@ -93,6 +93,10 @@ typedef struct event {
 	uint8_t bundle[32];
 	uint64_t from, to;
 	uint8_t head[20];
+	/* dkim-key and analysis (FS §13): the lines after the action line, as written (without
+	 * their LF); each is checked by evidence_lines_check (evidence.h) */
+	char **lines;
+	size_t n_lines;
 } event;
 
 int event_encode(buf *b, const event *e);

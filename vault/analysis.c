@@ -1,0 +1,437 @@
+/*
+ * analysis.c — the vault's DKIM key store (dkim-key events) and analysis events (FS §13):
+ * what custos finds in an item is recorded as signed evidence, never as an edit, and every
+ * run is kept.
+ */
+#include "dkimkeys.h"
+#include "evidence.h"
+#include "index.h"
+#include "mail.h"
+#include "record.h"
+#include "vault.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ------------------------------------------------------------ walking the log's events */
+
+typedef int (*event_fn)(const event *ev, void *ud);
+
+typedef struct walk {
+	custos_vault *v;
+	const char *action; /* only events of this action */
+	event_fn fn;
+	void *ud;
+} walk;
+
+static int walk_commit(const uint8_t oid[20], void *ud)
+{
+	walk *w = ud;
+	event ev;
+	custody_commit cc;
+	int rc = vault_read_event(w->v, oid, &ev, &cc);
+	if (rc < 0)
+		return rc;
+	if (strcmp(ev.action, w->action) == 0)
+		rc = w->fn(&ev, w->ud);
+	event_clear(&ev);
+	custody_commit_clear(&cc);
+	return rc;
+}
+
+static int events_foreach(custos_vault *v, const char *action, event_fn fn, void *ud)
+{
+	uint8_t head[20];
+	if (v->empty)
+		return 0;
+	int rc = custody_head(v->log, head);
+	walk w = {v, action, fn, ud};
+	return rc < 0 ? rc : custody_walk(v->log, head, walk_commit, &w);
+}
+
+/* ------------------------------------------------------------ the key store */
+
+typedef struct key_lines {
+	const char *from; /* obtained-from, decoded */
+	bool has_at;
+	int64_t at;
+} key_lines;
+
+/* The header lines of a dkim-key event (checked when it was parsed). */
+static void key_header(const event *ev, key_lines *kl, custos_bytes *from)
+{
+	memset(kl, 0, sizeof *kl);
+	*from = (custos_bytes){0};
+	for (size_t i = 0; i < ev->n_lines; i++) {
+		const char *l = ev->lines[i];
+		if (strncmp(l, "obtained-from ", 14) == 0 && esc_decode(from, l + 14, strlen(l + 14)) == 0)
+			kl->from = (const char *)from->p;
+		else if (strncmp(l, "obtained-at ", 12) == 0)
+			kl->has_at = time_parse(&kl->at, l + 12, strlen(l + 12)) == 0;
+	}
+}
+
+typedef struct keys_walk {
+	custos_dkim_key_fn fn;
+	void *ud;
+} keys_walk;
+
+static int key_event(const event *ev, void *ud)
+{
+	keys_walk *kw = ud;
+	key_lines kl;
+	custos_bytes from;
+	key_header(ev, &kl, &from);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < ev->n_lines; i++) {
+		custos_bytes name = {0}, value = {0};
+		if (evidence_parse_record(ev->lines[i], &name, &value) != 1)
+			continue;
+		custos_dkim_key_info k = {.name = (const char *)name.p, .value = value.p,
+					  .value_len = value.n, .seq = ev->seq, .time = ev->time,
+					  .obtained_from = kl.from, .has_obtained_at = kl.has_at,
+					  .obtained_at = kl.at};
+		if (dkim_key_describe(value.p, value.n, k.type, &k.bits, k.problem, sizeof k.problem) < 0)
+			k.type[0] = '\0';
+		rc = kw->fn(&k, kw->ud);
+		free(name.p);
+		free(value.p);
+	}
+	free(from.p);
+	return rc;
+}
+
+int custos_dkim_keys_foreach(custos_vault *v, custos_dkim_key_fn fn, void *ud)
+{
+	keys_walk kw = {fn, ud};
+	return events_foreach(v, "dkim-key", key_event, &kw);
+}
+
+static int add_to_set(const custos_dkim_key_info *k, void *ud)
+{
+	char from[384];
+	char at[21] = "";
+	if (k->has_obtained_at)
+		custos_time_format(at, k->obtained_at);
+	snprintf(from, sizeof from, "%s%s%s", k->obtained_from ? k->obtained_from : "",
+		 at[0] ? ", obtained " : "", at);
+	return dkim_keyset_add(ud, k->name, strlen(k->name), k->value, k->value_len, k->seq, from);
+}
+
+static int vault_keyset(custos_vault *v, dkim_keyset *ks)
+{
+	int rc = custos_dkim_keys_foreach(v, add_to_set, ks);
+	if (rc < 0)
+		dkim_keyset_free(ks);
+	return rc;
+}
+
+int custos_dkim_key_add(custos_vault *v, const custos_key *key, const uint8_t *zone, size_t zn,
+			const char *obtained_from, int64_t obtained_at, const char *note,
+			uint64_t *seq, size_t *records)
+{
+	if (!obtained_from || !*obtained_from)
+		return custos_error_set(CUSTOS_EINVALID,
+					"say where the records were obtained (--obtained-from)");
+	dkim_keyset ks = {0};
+	int rc = dkim_zone_parse(zone, zn, &ks);
+	for (size_t i = 0; rc == 0 && i < ks.n; i++)
+		if (!strstr(ks.r[i].name, "._domainkey."))
+			rc = custos_error_set(CUSTOS_EINVALID, "%s is not a DKIM key name "
+					      "(selector._domainkey.domain)", ks.r[i].name);
+	if (rc == 0 && ks.n == 0)
+		rc = custos_error_set(CUSTOS_EINVALID, "no TXT records in the file");
+	event ev = {0};
+	line_list ll = {0};
+	buf b;
+	buf_init(&b, EVENT_MAX);
+	if (rc == 0) {
+		buf_puts(&b, "obtained-from ");
+		esc_encode(&b, (const uint8_t *)obtained_from, strlen(obtained_from));
+		rc = line_list_add(&ll, &b);
+	}
+	if (rc == 0 && obtained_at) {
+		char ts[21];
+		custos_time_format(ts, obtained_at);
+		buf_printf(&b, "obtained-at %s", ts);
+		rc = line_list_add(&ll, &b);
+	}
+	if (rc == 0 && note && *note) {
+		buf_puts(&b, "note ");
+		esc_encode(&b, (const uint8_t *)note, strlen(note));
+		rc = line_list_add(&ll, &b);
+	}
+	for (size_t i = 0; rc == 0 && i < ks.n; i++)
+		if ((rc = evidence_put_record(&b, ks.r[i].name, ks.r[i].value, ks.r[i].value_len)) == 0)
+			rc = line_list_add(&ll, &b);
+	if (rc == 0)
+		rc = vault_event_begin(v, key, &ev, "dkim-key");
+	if (rc == 0) {
+		char summary[96];
+		snprintf(summary, sizeof summary, "dkim-key: %zu record%s", ks.n, ks.n == 1 ? "" : "s");
+		ev.lines = ll.l;
+		ev.n_lines = ll.n;
+		rc = vault_commit_event(v, key, &ev, summary, NULL, NULL, NULL);
+		ev.lines = NULL;
+		ev.n_lines = 0;
+	}
+	if (rc == 0 && seq)
+		*seq = ev.seq;
+	if (rc == 0 && records)
+		*records = ks.n;
+	event_clear(&ev);
+	line_list_free(&ll);
+	buf_free(&b);
+	dkim_keyset_free(&ks);
+	return rc;
+}
+
+/* ------------------------------------------------------------ analysing items */
+
+#define NOT_A_MESSAGE 1000 /* a stream callback's way of saying "stop, nothing to see" */
+
+typedef struct load {
+	buf b;
+	bool checked;
+} load;
+
+static int load_bytes(const uint8_t *p, size_t n, void *ud)
+{
+	load *l = ud;
+	if (buf_put(&l->b, p, n) < 0)
+		return NOT_A_MESSAGE; /* over DKIM_MESSAGE_MAX: not verified */
+	if (!l->checked && l->b.n >= MAIL_SNIFF) {
+		l->checked = true;
+		if (mail_kind(l->b.p, MAIL_SNIFF) != MAIL_MESSAGE)
+			return NOT_A_MESSAGE;
+	}
+	return 0;
+}
+
+/* The item's bytes when it is a message, else *is_message false. */
+static int load_message(custos_vault *v, const custos_item *it, buf *out, bool *is_message)
+{
+	*is_message = false;
+	const char *mime = it->rec.mime ? it->rec.mime : "";
+	if (it->rec.kind != CUSTOS_KIND_FILE || it->rec.size > DKIM_MESSAGE_MAX ||
+	    (strncmp(mime, "message/", 8) != 0 && strncmp(mime, "text/", 5) != 0))
+		return 0;
+	load l;
+	buf_init(&l.b, DKIM_MESSAGE_MAX);
+	l.checked = false;
+	digest_result dr;
+	int rc = vault_item_stream(v, it, 0, load_bytes, &l, &dr);
+	if (rc == NOT_A_MESSAGE) {
+		buf_free(&l.b);
+		return 0;
+	}
+	if (rc < 0) {
+		buf_free(&l.b);
+		return custos_error_wrap(rc, "item %s", it->id_hex);
+	}
+	*is_message = mail_kind(l.b.p, l.b.n < MAIL_SNIFF ? l.b.n : MAIL_SNIFF) == MAIL_MESSAGE;
+	*out = l.b;
+	return 0;
+}
+
+typedef struct run {
+	custos_vault *v;
+	event ev; /* begun before the analysis: its time is the time x= and t= are judged at,
+		   * so a run can be repeated to the same result */
+	dkim_keyset keys;
+	int64_t now;
+	line_list ll;
+	custos_analysis_summary *sum;
+} run;
+
+static int analyse_one(run *r, const custos_item *it)
+{
+	buf m = {0};
+	bool is_message;
+	int rc = load_message(r->v, it, &m, &is_message);
+	if (rc < 0 || !is_message) {
+		buf_free(&m);
+		return rc;
+	}
+	dkim_key_lookup l = dkim_keyset_lookup(&r->keys);
+	custos_dkim_sig *sigs = NULL;
+	size_t n = 0;
+	rc = dkim_verify_message(m.p, m.n, &l, r->now, &sigs, &n);
+	buf_free(&m);
+	if (rc == CUSTOS_EINVALID || rc == CUSTOS_ELIMIT) { /* not verifiable: recorded with none */
+		custos_error_clear();
+		rc = 0;
+	}
+	buf b;
+	buf_init(&b, EVENT_MAX);
+	if (rc == 0 && (rc = evidence_put_item(&b, it->id, "message")) == 0)
+		rc = line_list_add(&r->ll, &b);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if ((rc = evidence_put_dkim(&b, &sigs[i])) == 0)
+			rc = line_list_add(&r->ll, &b);
+		r->sum->signatures++;
+		strcmp(sigs[i].verdict, "pass") == 0 ? r->sum->pass++ : r->sum->fail++;
+	}
+	r->sum->items++;
+	buf_free(&b);
+	free(sigs);
+	return rc;
+}
+
+static int run_commit(run *r, const custos_key *key, const char *note)
+{
+	if (r->ll.n == 0)
+		return 0; /* nothing analysable: no event */
+	event ev = r->ev;
+	memset(&r->ev, 0, sizeof r->ev);
+	line_list all = {0};
+	buf b;
+	buf_init(&b, EVENT_MAX);
+	int rc = 0;
+	if (note && *note) {
+		buf_puts(&b, "note ");
+		esc_encode(&b, (const uint8_t *)note, strlen(note));
+		rc = line_list_add(&all, &b);
+	}
+	buf_free(&b);
+	for (size_t i = 0; rc == 0 && i < r->ll.n; i++) {
+		char **l = realloc(all.l, (all.n + 1) * sizeof *l);
+		if (!l) {
+			rc = custos_error_set(CUSTOS_ERROR, "out of memory");
+			break;
+		}
+		all.l = l;
+		all.l[all.n++] = r->ll.l[i];
+		r->ll.l[i] = NULL;
+	}
+	if (rc == 0) {
+		char summary[96];
+		snprintf(summary, sizeof summary, "analysis: %llu message%s",
+			 (unsigned long long)r->sum->items, r->sum->items == 1 ? "" : "s");
+		ev.lines = all.l;
+		ev.n_lines = all.n;
+		rc = vault_commit_event(r->v, key, &ev, summary, NULL, NULL, NULL);
+		ev.lines = NULL;
+		ev.n_lines = 0;
+	}
+	if (rc == 0)
+		r->sum->seq = ev.seq;
+	event_clear(&ev);
+	line_list_free(&all);
+	return rc;
+}
+
+static int run_begin(run *r, custos_vault *v, const custos_key *key, custos_analysis_summary *out)
+{
+	memset(out, 0, sizeof *out);
+	memset(r, 0, sizeof *r);
+	r->v = v;
+	r->sum = out;
+	int rc = vault_event_begin(v, key, &r->ev, "analysis");
+	r->now = r->ev.time;
+	return rc < 0 ? rc : vault_keyset(v, &r->keys);
+}
+
+static void run_end(run *r)
+{
+	event_clear(&r->ev);
+	dkim_keyset_free(&r->keys);
+	line_list_free(&r->ll);
+}
+
+int custos_analyse_items(custos_vault *v, const custos_key *key, const custos_item *const *items,
+			 size_t n, const char *note, custos_analysis_summary *out)
+{
+	run r;
+	int rc = run_begin(&r, v, key, out);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = analyse_one(&r, items[i]);
+	if (rc == 0)
+		rc = run_commit(&r, key, note);
+	run_end(&r);
+	return rc;
+}
+
+int custos_analyse_event(custos_vault *v, const custos_key *key, uint64_t ingest_seq,
+			 const char *note, custos_analysis_summary *out)
+{
+	index_event ie;
+	event ev;
+	custody_commit cc;
+	run r;
+	int rc = run_begin(&r, v, key, out);
+	if (rc < 0)
+		return rc;
+	if ((rc = index_event_get(v->index, ingest_seq, &ie)) == 0 &&
+	    (rc = vault_read_event(v, ie.commit, &ev, &cc)) == 0) {
+		for (size_t i = 0; rc == 0 && i < ev.n_items; i++) {
+			custos_item *it = NULL;
+			if ((rc = vault_load_item(v, ev.items[i].id, ingest_seq, &it)) == 0)
+				rc = analyse_one(&r, it);
+			custos_item_free(it);
+		}
+		event_clear(&ev);
+		custody_commit_clear(&cc);
+	}
+	if (rc == 0)
+		rc = run_commit(&r, key, note);
+	run_end(&r);
+	return rc;
+}
+
+/* ------------------------------------------------------------ reading analyses back */
+
+typedef struct of_item {
+	uint8_t id[CUSTOS_ITEM_ID_LEN];
+	custos_analysis_fn fn;
+	void *ud;
+} of_item;
+
+static int analysis_event(const event *ev, void *ud)
+{
+	of_item *o = ud;
+	custos_analysis_info a = {.seq = ev->seq, .time = ev->time};
+	custos_dkim_sig *sigs = NULL;
+	size_t ns = 0;
+	bool mine = false;
+	int rc = 0;
+	if (ev->n_lines && strncmp(ev->lines[0], "note ", 5) == 0 &&
+	    esc_decode(&a.note, ev->lines[0] + 5, strlen(ev->lines[0] + 5)) < 0)
+		return CUSTOS_CORRUPT("analysis event %llu: bad note", (unsigned long long)ev->seq);
+	for (size_t i = 0; rc == 0 && i < ev->n_lines; i++) {
+		uint8_t id[CUSTOS_ITEM_ID_LEN];
+		char kind[32];
+		custos_dkim_sig s;
+		int k = evidence_parse_line(ev->lines[i], id, kind, &s);
+		if (k == 1 && mine)
+			break; /* the next item's lines */
+		if (k == 1 && memcmp(id, o->id, sizeof id) == 0) {
+			mine = true;
+			memcpy(a.kind, kind, sizeof a.kind);
+		} else if (k == 2 && mine) {
+			custos_dkim_sig *g = realloc(sigs, (ns + 1) * sizeof *g);
+			if (!g)
+				rc = custos_error_set(CUSTOS_ERROR, "out of memory");
+			else
+				(sigs = g)[ns++] = s;
+		} else if (k < 0) {
+			rc = k;
+		}
+	}
+	if (rc == 0 && mine) {
+		a.sigs = sigs;
+		a.n_sigs = ns;
+		rc = o->fn(&a, o->ud);
+	}
+	free(sigs);
+	free(a.note.p);
+	return rc;
+}
+
+int custos_analyses_of(custos_vault *v, const uint8_t id[CUSTOS_ITEM_ID_LEN],
+		       custos_analysis_fn fn, void *ud)
+{
+	of_item o = {.fn = fn, .ud = ud};
+	memcpy(o.id, id, sizeof o.id);
+	return events_foreach(v, "analysis", analysis_event, &o);
+}

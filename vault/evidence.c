@@ -1,0 +1,331 @@
+/*
+ * evidence.c — see evidence.h. Lines are "label field field ...", one space apart; text
+ * fields are escaped (FS §3), so none holds a space, and an empty one is written as
+ * nothing (two spaces in a row).
+ */
+#include "evidence.h"
+#include "record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define DKIM_FIELDS 21 /* "dkim" and 20 values */
+
+int line_list_add(line_list *ll, buf *b)
+{
+	int rc = buf_check(b);
+	if (rc < 0)
+		return rc;
+	char **l = realloc(ll->l, (ll->n + 1) * sizeof *l);
+	if (!l)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	ll->l = l;
+	size_t n;
+	char *s = buf_steal(b, &n);
+	if (!s)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	ll->l[ll->n++] = s;
+	return 0;
+}
+
+void line_list_free(line_list *ll)
+{
+	for (size_t i = 0; i < ll->n; i++)
+		free(ll->l[i]);
+	free(ll->l);
+	memset(ll, 0, sizeof *ll);
+}
+
+/* Split a line at single spaces into exactly n fields (empty ones allowed). */
+static int split_exact(const char *s, const char **f, size_t *fl, size_t n)
+{
+	size_t k = 0;
+	const char *p = s;
+	for (;;) {
+		const char *sp = strchr(p, ' ');
+		if (k == n)
+			return -1;
+		f[k] = p;
+		fl[k] = sp ? (size_t)(sp - p) : strlen(p);
+		k++;
+		if (!sp)
+			break;
+		p = sp + 1;
+	}
+	return k == n ? 0 : -1;
+}
+
+static bool field_is(const char *f, size_t fl, const char *want)
+{
+	return fl == strlen(want) && memcmp(f, want, fl) == 0;
+}
+
+/* An escaped field into a C string of at most cap-1 bytes (no NUL inside). */
+static int esc_field(char *out, size_t cap, const char *f, size_t fl)
+{
+	custos_bytes b = {0};
+	if (esc_decode(&b, f, fl) < 0)
+		return -1;
+	int rc = b.n < cap && !memchr(b.p, 0, b.n) ? 0 : -1;
+	if (rc == 0) {
+		memcpy(out, b.p, b.n);
+		out[b.n] = '\0';
+	}
+	free(b.p);
+	return rc;
+}
+
+static void put_esc_field(buf *b, const char *s)
+{
+	buf_putc(b, ' ');
+	esc_encode(b, (const uint8_t *)s, strlen(s));
+}
+
+/* ------------------------------------------------------------ dkim-key */
+
+int evidence_put_record(buf *b, const char *name, const uint8_t *value, size_t vn)
+{
+	buf_puts(b, "record");
+	put_esc_field(b, name);
+	buf_putc(b, ' ');
+	esc_encode(b, value, vn);
+	return buf_check(b);
+}
+
+int evidence_parse_record(const char *line, custos_bytes *name, custos_bytes *value)
+{
+	const char *f[3];
+	size_t fl[3];
+	if (strncmp(line, "record ", 7) != 0)
+		return 0;
+	if (split_exact(line, f, fl, 3) < 0 || fl[1] == 0 || fl[2] == 0 ||
+	    esc_decode(name, f[1], fl[1]) < 0)
+		return CUSTOS_CORRUPT("event: a malformed record line");
+	if (esc_decode(value, f[2], fl[2]) < 0) {
+		free(name->p);
+		return CUSTOS_CORRUPT("event: a malformed record line");
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ analysis */
+
+int evidence_put_item(buf *b, const uint8_t id[CUSTOS_ITEM_ID_LEN], const char *kind)
+{
+	char hex[2 * CUSTOS_ITEM_ID_LEN + 1];
+	custos_hex(hex, id, CUSTOS_ITEM_ID_LEN);
+	buf_printf(b, "item %s %s", hex, kind);
+	return buf_check(b);
+}
+
+static void put_opt_u64(buf *b, int has, uint64_t v)
+{
+	if (has)
+		buf_printf(b, " %llu", (unsigned long long)v);
+	else
+		buf_puts(b, " -");
+}
+
+int evidence_put_dkim(buf *b, const custos_dkim_sig *s)
+{
+	buf_printf(b, "dkim %u %s", s->index, s->verdict);
+	const char *text1[] = {s->d, s->s, s->i, s->a, s->c, s->h};
+	for (size_t i = 0; i < ARRAY_LEN(text1); i++)
+		put_esc_field(b, text1[i]);
+	put_opt_u64(b, s->has_l, s->l);
+	buf_printf(b, " %llu", (unsigned long long)s->body_len);
+	put_opt_u64(b, s->has_t, (uint64_t)s->t);
+	put_opt_u64(b, s->has_x, (uint64_t)s->x);
+	buf_printf(b, " %d", s->expired ? 1 : 0);
+	put_esc_field(b, s->key_type);
+	buf_printf(b, " %u", s->key_bits);
+	const char *text2[] = {s->weak, s->unsigned_dup, s->key_name, s->key_from, s->reason};
+	for (size_t i = 0; i < ARRAY_LEN(text2); i++)
+		put_esc_field(b, text2[i]);
+	return buf_check(b);
+}
+
+static int opt_u64(const char *f, size_t fl, int *has, uint64_t *v)
+{
+	*has = !field_is(f, fl, "-");
+	*v = 0;
+	return *has ? u64_parse(v, f, fl) : 0;
+}
+
+static int parse_dkim(const char *line, custos_dkim_sig *s)
+{
+	const char *f[DKIM_FIELDS];
+	size_t fl[DKIM_FIELDS];
+	memset(s, 0, sizeof *s);
+	uint64_t idx, bits, t, x;
+	if (split_exact(line, f, fl, DKIM_FIELDS) < 0 || u64_parse(&idx, f[1], fl[1]) < 0 ||
+	    idx > 1000 || !(field_is(f[2], fl[2], "pass") || field_is(f[2], fl[2], "fail")))
+		return -1;
+	s->index = (unsigned)idx;
+	memcpy(s->verdict, f[2], fl[2]);
+	struct {
+		char *out;
+		size_t cap;
+		int at;
+	} text[] = {{s->d, sizeof s->d, 3},	{s->s, sizeof s->s, 4},
+		    {s->i, sizeof s->i, 5},	{s->a, sizeof s->a, 6},
+		    {s->c, sizeof s->c, 7},	{s->h, sizeof s->h, 8},
+		    {s->key_type, sizeof s->key_type, 14}, {s->weak, sizeof s->weak, 16},
+		    {s->unsigned_dup, sizeof s->unsigned_dup, 17}, {s->key_name, sizeof s->key_name, 18},
+		    {s->key_from, sizeof s->key_from, 19}, {s->reason, sizeof s->reason, 20}};
+	for (size_t i = 0; i < ARRAY_LEN(text); i++)
+		if (esc_field(text[i].out, text[i].cap, f[text[i].at], fl[text[i].at]) < 0)
+			return -1;
+	if (opt_u64(f[9], fl[9], &s->has_l, &s->l) < 0 || u64_parse(&s->body_len, f[10], fl[10]) < 0 ||
+	    opt_u64(f[11], fl[11], &s->has_t, &t) < 0 || opt_u64(f[12], fl[12], &s->has_x, &x) < 0 ||
+	    t > INT64_MAX || x > INT64_MAX || !(field_is(f[13], fl[13], "0") || field_is(f[13], fl[13], "1")) ||
+	    u64_parse(&bits, f[15], fl[15]) < 0 || bits > 65536)
+		return -1;
+	s->t = (int64_t)t;
+	s->x = (int64_t)x;
+	s->expired = f[13][0] == '1';
+	s->key_bits = (unsigned)bits;
+	return 0;
+}
+
+int evidence_parse_line(const char *line, uint8_t id[CUSTOS_ITEM_ID_LEN], char kind[32],
+			custos_dkim_sig *s)
+{
+	if (strncmp(line, "item ", 5) == 0) {
+		const char *f[3];
+		size_t fl[3];
+		if (split_exact(line, f, fl, 3) < 0 ||
+		    hex_decode(id, CUSTOS_ITEM_ID_LEN, f[1], fl[1]) < 0 || !field_is(f[2], fl[2], "message"))
+			return CUSTOS_CORRUPT("event: a malformed item line");
+		memcpy(kind, f[2], fl[2] + 1);
+		kind[fl[2]] = '\0';
+		return 1;
+	}
+	if (strncmp(line, "dkim ", 5) == 0)
+		return parse_dkim(line, s) < 0 ? CUSTOS_CORRUPT("event: a malformed dkim line") : 2;
+	return 0;
+}
+
+/* ------------------------------------------------------------ whole events */
+
+/* A line is canonical when re-encoding what was parsed gives it back. */
+static int same_as(const char *line, buf *b)
+{
+	bool same = buf_check(b) == 0 && b->n == strlen(line) && memcmp(b->p, line, b->n) == 0;
+	buf_free(b);
+	return same ? 0 : CUSTOS_CORRUPT("event: '%.40s' is not in canonical form", line);
+}
+
+static int check_esc_line(const char *line, const char *label, bool time)
+{
+	size_t ll = strlen(label);
+	if (strncmp(line, label, ll) != 0 || line[ll] != ' ')
+		return 0;
+	const char *v = line + ll + 1;
+	buf b;
+	buf_init(&b, EVENT_MAX);
+	if (time) {
+		int64_t t;
+		if (time_parse(&t, v, strlen(v)) < 0)
+			return CUSTOS_CORRUPT("event: a bad time in '%s'", label);
+		char ts[21];
+		custos_time_format(ts, t);
+		buf_printf(&b, "%s %s", label, ts);
+	} else {
+		custos_bytes x = {0};
+		if (esc_decode(&x, v, strlen(v)) < 0 || x.n == 0) {
+			free(x.p);
+			return CUSTOS_CORRUPT("event: a bad '%s' line", label);
+		}
+		buf_printf(&b, "%s ", label);
+		esc_encode(&b, x.p, x.n);
+		free(x.p);
+	}
+	int rc = same_as(line, &b);
+	return rc < 0 ? rc : 1;
+}
+
+static int check_dkim_key(char *const *lines, size_t n)
+{
+	size_t i = 0;
+	int rc;
+	const char *opt[] = {"obtained-from", "obtained-at", "note"};
+	for (size_t k = 0; k < ARRAY_LEN(opt); k++) {
+		rc = i < n ? check_esc_line(lines[i], opt[k], k == 1) : 0;
+		if (rc < 0)
+			return rc;
+		if (k == 0 && rc == 0)
+			return CUSTOS_CORRUPT("event: a dkim-key event without 'obtained-from'");
+		i += (size_t)rc;
+	}
+	if (i == n)
+		return CUSTOS_CORRUPT("event: a dkim-key event without records");
+	for (; i < n; i++) {
+		custos_bytes name = {0}, value = {0};
+		rc = evidence_parse_record(lines[i], &name, &value);
+		if (rc == 0)
+			return CUSTOS_CORRUPT("event: unexpected line '%.40s'", lines[i]);
+		if (rc < 0)
+			return rc;
+		buf b;
+		buf_init(&b, EVENT_MAX);
+		bool ok = !memchr(name.p, 0, name.n);
+		if (ok)
+			evidence_put_record(&b, (const char *)name.p, value.p, value.n);
+		free(name.p);
+		free(value.p);
+		if (!ok) {
+			buf_free(&b);
+			return CUSTOS_CORRUPT("event: a NUL in a record name");
+		}
+		if ((rc = same_as(lines[i], &b)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int check_analysis(char *const *lines, size_t n)
+{
+	size_t i = 0;
+	int rc = n ? check_esc_line(lines[0], "note", false) : 0;
+	if (rc < 0)
+		return rc;
+	i += (size_t)rc;
+	bool any = false;
+	unsigned next_sig = 0;
+	for (; i < n; i++) {
+		uint8_t id[CUSTOS_ITEM_ID_LEN];
+		char kind[32];
+		custos_dkim_sig s;
+		rc = evidence_parse_line(lines[i], id, kind, &s);
+		if (rc == 0)
+			return CUSTOS_CORRUPT("event: unexpected line '%.40s'", lines[i]);
+		if (rc < 0)
+			return rc;
+		buf b;
+		buf_init(&b, EVENT_MAX);
+		if (rc == 1) {
+			any = true;
+			next_sig = 0;
+			evidence_put_item(&b, id, kind);
+		} else {
+			if (!any || s.index != next_sig++) {
+				buf_free(&b);
+				return CUSTOS_CORRUPT("event: a dkim line out of place");
+			}
+			evidence_put_dkim(&b, &s);
+		}
+		if ((rc = same_as(lines[i], &b)) < 0)
+			return rc;
+	}
+	return any ? 0 : CUSTOS_CORRUPT("event: an analysis event without items");
+}
+
+int evidence_lines_check(const char *action, char *const *lines, size_t n)
+{
+	if (strcmp(action, "dkim-key") == 0)
+		return check_dkim_key(lines, n);
+	if (strcmp(action, "analysis") == 0)
+		return check_analysis(lines, n);
+	return CUSTOS_CORRUPT("event: no lines are known for action '%s'", action);
+}
