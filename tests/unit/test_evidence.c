@@ -1,0 +1,262 @@
+/*
+ * test_evidence.c — email and authenticity signals (FS §13): the RFC 8463 example against
+ * its keys, DKIM tag lists, MIME parameters, what is recognised as a message or mbox, and
+ * the dkim-key and analysis events rebuilt byte for byte from their field values
+ * (vectors/event-dkim-key.txt, vectors/event-analysis.txt) and refused when not canonical.
+ */
+#include "dkim.h"
+#include "dkimkeys.h"
+#include "evidence.h"
+#include "harness.h"
+#include "mail.h"
+#include "mailmsg.h"
+#include "record.h"
+
+#include <stdlib.h>
+
+static uint8_t *spec_file(const char *rel, size_t *n)
+{
+	char *path = test_spec_path(rel);
+	uint8_t *p = test_read(path, n);
+	free(path);
+	return p;
+}
+
+static void rfc8463_example(void)
+{
+	size_t zn, mn;
+	uint8_t *zone = spec_file("vectors/dkim-rfc8463.zone", &zn);
+	uint8_t *msg = spec_file("vectors/dkim-rfc8463.eml", &mn);
+	custos_dkim_sig *s = NULL;
+	size_t n = 0;
+	int64_t signed_at = 1528637909; /* t= of the example */
+	CHECK_RC(custos_dkim_check(zone, zn, msg, mn, signed_at, &s, &n), 0);
+	CHECK(n == 2 && strcmp(s[0].verdict, "pass") == 0 && strcmp(s[1].verdict, "pass") == 0);
+	CHECK(n == 2 && strcmp(s[0].key_type, "ed25519") == 0 && strcmp(s[1].key_type, "rsa") == 0 &&
+	      s[1].key_bits == 1024 && strcmp(s[1].weak, "") == 0);
+	free(s);
+	/* any changed byte of the body or a signed field fails both */
+	const char *edits[] = {"Joe SixPack", "Is dinner ready?", "football.example.com>"};
+	for (size_t k = 0; k < ARRAY_LEN(edits); k++) {
+		uint8_t *copy = malloc(mn);
+		memcpy(copy, msg, mn);
+		uint8_t *at = memmem(copy, mn, edits[k], strlen(edits[k]));
+		CHECK(at != NULL);
+		if (at)
+			at[1] ^= 0x20;
+		CHECK_RC(custos_dkim_check(zone, zn, copy, mn, signed_at, &s, &n), 0);
+		CHECK(n == 2 && strcmp(s[0].verdict, "fail") == 0 && strcmp(s[1].verdict, "fail") == 0);
+		free(s);
+		free(copy);
+	}
+	free(zone);
+	free(msg);
+}
+
+static int tags(const char *s)
+{
+	dkim_tag t[8];
+	return dkim_tags_parse((const uint8_t *)s, strlen(s), t, 8);
+}
+
+static void tag_lists(void)
+{
+	CHECK_RC(tags("v=1; a=rsa-sha256; d=example.org"), 3);
+	CHECK_RC(tags(" v = 1 ;\r\n\ta=x;"), 2); /* white space and a trailing ';' */
+	CHECK_RC(tags(""), 0);
+	CHECK_RC(tags("v=1; v=1"), CUSTOS_EINVALID);
+	CHECK_RC(tags("v=1; novalue"), CUSTOS_EINVALID);
+	CHECK_RC(tags("1v=1"), CUSTOS_EINVALID);
+	CHECK_RC(tags("a=1;b=2;c=3;d=4;e=5;f=6;g=7;h=8;i=9"), CUSTOS_EINVALID); /* over the cap */
+	char type[16], why[128];
+	unsigned bits;
+	const char *revoked = "v=DKIM1; k=rsa; p=";
+	CHECK_RC(dkim_key_describe((const uint8_t *)revoked, strlen(revoked), type, &bits, why, sizeof why),
+		 CUSTOS_EINVALID);
+	CHECK(strstr(why, "revoked") != NULL);
+}
+
+static int param(const char *value, const char *attr, char *out, size_t cap)
+{
+	mail_ctype ct;
+	mail_ctype_parse((const uint8_t *)value, strlen(value), &ct);
+	buf b;
+	buf_init(&b, 1 << 16);
+	int rc = mail_param(&ct, attr, &b);
+	snprintf(out, cap, "%.*s", (int)b.n, b.p ? (const char *)b.p : "");
+	buf_free(&b);
+	return rc;
+}
+
+static void mime_parameters(void)
+{
+	char v[256];
+	mail_ctype ct;
+	const char *t = "Multipart/Mixed ; boundary=\"a b\\\"c\" (comment)";
+	mail_ctype_parse((const uint8_t *)t, strlen(t), &ct);
+	CHECK(strcmp(ct.type, "multipart/mixed") == 0);
+	CHECK(param(t, "boundary", v, sizeof v) == 1 && strcmp(v, "a b\"c") == 0);
+	CHECK(param("attachment; filename*=utf-8''caf%C3%A9%20menu.pdf", "filename", v, sizeof v) == 1 &&
+	      strcmp(v, "caf\xC3\xA9 menu.pdf") == 0);
+	CHECK(param("attachment; filename*0*=utf-8''a%20; filename*1=\"b.txt\"", "filename", v, sizeof v) == 1 &&
+	      strcmp(v, "a b.txt") == 0);
+	CHECK(param("attachment; filename=\"=?UTF-8?B?w6kudHh0?=\"", "filename", v, sizeof v) == 1 &&
+	      strcmp(v, "\xC3\xA9.txt") == 0);
+	CHECK(param("attachment; filename=\"=?iso-8859-1?Q?r=E9sum=E9?= =?utf-8?Q?_2.pdf?=\"", "filename", v,
+		    sizeof v) == 1 && strcmp(v, "r\xE9sum\xE9 2.pdf") == 0);
+	CHECK(param("inline", "filename", v, sizeof v) == 0);
+}
+
+static int kind(const char *s)
+{
+	return mail_kind((const uint8_t *)s, strlen(s));
+}
+
+static void recognising(void)
+{
+	CHECK(kind("From: a@example.org\nSubject: x\n\nbody\n") == MAIL_MESSAGE);
+	CHECK(kind("Received: from x\n\tby y\nFrom: a@b\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\n") ==
+	      MAIL_MESSAGE);
+	CHECK(kind("From a@b Mon Jan  1 00:00:00 2024\nFrom: a@b\nTo: c@d\n\nhi\n") == MAIL_MBOX);
+	CHECK(kind("From here on, the contract says\nthat nothing: holds\n") == MAIL_NONE);
+	CHECK(kind("Subject: no sender\nDate: today\n\n") == MAIL_NONE);
+	CHECK(kind("From: a@b\n") == MAIL_NONE); /* no other field */
+	CHECK(kind(" From: a@b\nSubject: x\n\n") == MAIL_NONE);
+	CHECK(kind("%PDF-1.4\nFrom: a\nSubject: b\n\n") == MAIL_NONE);
+}
+
+/* ------------------------------------------------------------ the two events */
+
+static void base_event(event *e, const char *action, uint64_t seq)
+{
+	memset(e, 0, sizeof *e);
+	strcpy(e->vault, "00112233445566778899aabbccddeeff");
+	e->seq = seq;
+	memset(e->prev, 0xab, 32);
+	e->time = 1796213367; /* 2026-12-02T12:09:27Z */
+	memcpy(e->custodian, "\xb9\xbe\xf1\x21\x77\x64\x26\x48", 8);
+	strcpy(e->action, action);
+}
+
+static void add_line(line_list *ll, const char *s)
+{
+	buf b;
+	buf_init(&b, 1 << 20);
+	buf_puts(&b, s);
+	CHECK_RC(line_list_add(ll, &b), 0);
+}
+
+static void round_trip(event *e, line_list *ll, const char *vector)
+{
+	e->lines = ll->l;
+	e->n_lines = ll->n;
+	buf b;
+	buf_init(&b, 1 << 20);
+	CHECK_RC(event_encode(&b, e), 0);
+	test_golden(vector, b.p, b.n);
+	event back;
+	CHECK_RC(event_parse(&back, b.p, b.n), 0);
+	CHECK(back.n_lines == ll->n && strcmp(back.action, e->action) == 0);
+	event_clear(&back);
+	buf_free(&b);
+}
+
+static void dkim_key_event(void)
+{
+	event e;
+	base_event(&e, "dkim-key", 3);
+	line_list ll = {0};
+	add_line(&ll, "obtained-from dig%20@192.0.2.53%20on%20the%20research%20laptop");
+	add_line(&ll, "obtained-at 2026-11-30T09:00:00Z");
+	buf b;
+	buf_init(&b, 1 << 20);
+	static const uint8_t v[] = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+	CHECK_RC(evidence_put_record(&b, "brisbane._domainkey.football.example.com", v, sizeof v - 1), 0);
+	CHECK_RC(line_list_add(&ll, &b), 0);
+	round_trip(&e, &ll, "event-dkim-key.txt");
+	line_list_free(&ll);
+}
+
+static void analysis_event(void)
+{
+	event e;
+	base_event(&e, "analysis", 5);
+	line_list ll = {0};
+	add_line(&ll, "note at%20ingest");
+	buf b;
+	buf_init(&b, 1 << 20);
+	uint8_t id[16];
+	for (int i = 0; i < 16; i++)
+		id[i] = (uint8_t)(0x10 * (i % 16) + i);
+	CHECK_RC(evidence_put_item(&b, id, "message"), 0);
+	CHECK_RC(line_list_add(&ll, &b), 0);
+	custos_dkim_sig s = {.index = 0, .verdict = "pass", .d = "football.example.com",
+			     .s = "brisbane", .i = "@football.example.com", .a = "ed25519-sha256",
+			     .c = "relaxed/relaxed", .h = "from:to:subject:date:message-id:from:subject:date",
+			     .body_len = 19, .has_t = 1, .t = 1528637909, .key_type = "ed25519",
+			     .key_bits = 256, .key_name = "brisbane._domainkey.football.example.com",
+			     .key_from = "event 3: dig @192.0.2.53 on the research laptop, obtained 2026-11-30T09:00:00Z"};
+	CHECK_RC(evidence_put_dkim(&b, &s), 0);
+	CHECK_RC(line_list_add(&ll, &b), 0);
+	custos_dkim_sig f = s;
+	f.index = 1;
+	strcpy(f.verdict, "fail");
+	strcpy(f.a, "rsa-sha256");
+	strcpy(f.key_type, "rsa");
+	f.key_bits = 512;
+	f.has_l = 1;
+	f.l = 10;
+	f.has_x = 1;
+	f.x = 1528700000;
+	f.expired = 1;
+	strcpy(f.weak, "rsa-512-bit");
+	strcpy(f.unsigned_dup, "from");
+	strcpy(f.reason, "double From: 2 From fields, 1 signed (the signature holds over the one it covers)");
+	CHECK_RC(evidence_put_dkim(&b, &f), 0);
+	CHECK_RC(line_list_add(&ll, &b), 0);
+	round_trip(&e, &ll, "event-analysis.txt");
+	/* the lines parse back to the same reports */
+	uint8_t back_id[16];
+	char k[32];
+	custos_dkim_sig back;
+	for (size_t i = 2; i < 4; i++) {
+		CHECK(evidence_parse_line(ll.l[i], back_id, k, &back) == 2);
+		CHECK_RC(evidence_put_dkim(&b, &back), 0);
+		CHECK(b.n == strlen(ll.l[i]) && memcmp(b.p, ll.l[i], b.n) == 0);
+		b.n = 0;
+	}
+	CHECK(back.expired && back.has_l && back.l == 10 && back.key_bits == 512 &&
+	      strcmp(back.unsigned_dup, "from") == 0 && strcmp(back.reason, f.reason) == 0);
+	CHECK(evidence_parse_line(ll.l[1], back_id, k, &back) == 1 && memcmp(back_id, id, 16) == 0);
+	/* refused: out of order, not canonical, unknown, empty */
+	char *swapped[] = {ll.l[0], ll.l[1], ll.l[3], ll.l[2]};
+	CHECK(evidence_lines_check("analysis", swapped, 4) < 0);
+	char *no_item[] = {ll.l[0], ll.l[2]};
+	CHECK(evidence_lines_check("analysis", no_item, 2) < 0);
+	CHECK(evidence_lines_check("analysis", ll.l, 1) < 0);
+	char *bad = strdup(ll.l[2]);
+	char *sp = strstr(bad, " 19 ");
+	CHECK(sp != NULL);
+	if (sp)
+		memcpy(sp, " 09 ", 4); /* a leading zero */
+	char *lead[] = {ll.l[1], bad};
+	CHECK(evidence_lines_check("analysis", lead, 2) < 0);
+	free(bad);
+	char *junk[] = {ll.l[1], "dkim 0 maybe"};
+	CHECK(evidence_lines_check("analysis", junk, 2) < 0);
+	CHECK(evidence_lines_check("dkim-key", ll.l, ll.n) < 0);
+	buf_free(&b);
+	line_list_free(&ll);
+}
+
+int main(void)
+{
+	test_init();
+	rfc8463_example();
+	tag_lists();
+	mime_parameters();
+	recognising();
+	dkim_key_event();
+	analysis_event();
+	return test_finish("evidence");
+}
