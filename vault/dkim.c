@@ -522,7 +522,7 @@ static int verify_keyed(msg *m, size_t self, const dkim_tag *t, int nt, dkim_sig
 	if ((!hrel && !(hl == 6 && memcmp(c, "simple", 6) == 0)) || (!brel && strcmp(bc, "simple") != 0) ||
 	    (slash && strchr(slash + 1, '/')))
 		return fail(r, "c= is not a canonicalization");
-	static uint8_t names[HNAMES_MAX][64];
+	uint8_t names[HNAMES_MAX][64]; /* 32 KiB */
 	size_t nn = split_h(tag(t, nt, "h"), names, HNAMES_MAX, r);
 	note_duplicates(m, names, nn, r);
 	const buf *body = canon_body(m, brel);
