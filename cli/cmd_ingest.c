@@ -118,6 +118,23 @@ static void on_progress(const custos_progress *p, void *ud)
 	out->progress_shown = true;
 }
 
+/* "analysis event N: 3 messages, 4 DKIM signatures (3 pass, 1 fail); 2 documents, ..." */
+static void print_analysis(const custos_analysis_summary *an)
+{
+	printf("analysis event %llu:", (unsigned long long)an->seq);
+	if (an->messages)
+		printf(" %llu message%s, %llu DKIM signature%s (%llu pass, %llu fail)%s",
+		       (unsigned long long)an->messages, an->messages == 1 ? "" : "s",
+		       (unsigned long long)an->signatures, an->signatures == 1 ? "" : "s",
+		       (unsigned long long)an->pass, (unsigned long long)an->fail,
+		       an->documents ? ";" : "");
+	if (an->documents)
+		printf(" %llu document%s, %llu metadata signal%s", (unsigned long long)an->documents,
+		       an->documents == 1 ? "" : "s", (unsigned long long)an->flags,
+		       an->flags == 1 ? "" : "s");
+	puts(" ('custos inspect ITEM' shows them)");
+}
+
 int cmd_ingest(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -251,10 +268,11 @@ int cmd_ingest(cli *c, int argc, char **argv)
 			printf(",\"source_signature\":\"%s\"", sum.source_verdict);
 		if (an.seq)
 			printf(",\"analysis\":{\"event\":%llu,\"messages\":%llu,\"dkim_signatures\":%llu,"
-			       "\"dkim_pass\":%llu,\"dkim_fail\":%llu}",
-			       (unsigned long long)an.seq, (unsigned long long)an.items,
+			       "\"dkim_pass\":%llu,\"dkim_fail\":%llu,\"documents\":%llu,\"flags\":%llu}",
+			       (unsigned long long)an.seq, (unsigned long long)an.messages,
 			       (unsigned long long)an.signatures, (unsigned long long)an.pass,
-			       (unsigned long long)an.fail);
+			       (unsigned long long)an.fail, (unsigned long long)an.documents,
+			       (unsigned long long)an.flags);
 		puts("}}");
 	} else {
 		printf("ingest event %llu (commit %.12s): %llu stored, %llu duplicate, %llu refused, "
@@ -270,12 +288,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
 				       ? " (by the source's key, over these exact bytes)"
 				       : " (DOES NOT VERIFY with the source's key; the bytes are kept as received)");
 		if (an.seq)
-			printf("analysis event %llu: %llu message%s, %llu DKIM signature%s (%llu pass, "
-			       "%llu fail; 'custos inspect ITEM' shows them)\n",
-			       (unsigned long long)an.seq, (unsigned long long)an.items,
-			       an.items == 1 ? "" : "s", (unsigned long long)an.signatures,
-			       an.signatures == 1 ? "" : "s", (unsigned long long)an.pass,
-			       (unsigned long long)an.fail);
+			print_analysis(&an);
 	}
 	/* 1 when anything was not taken in whole: a refusal, a member cut or locked, a
 	 * container not read to its end */

@@ -14,6 +14,20 @@ typedef struct inspect_out {
 	size_t runs;
 } inspect_out;
 
+static void print_signals_json(const char *key, const char *k1, const char *k2,
+			       const custos_signal *s, size_t n)
+{
+	printf(",\"%s\":[", key);
+	for (size_t i = 0; i < n; i++) {
+		printf("%s{\"%s\":", i ? "," : "", k1);
+		json_str(stdout, s[i].name);
+		printf(",\"%s\":", k2);
+		json_str(stdout, s[i].value);
+		fputs("}", stdout);
+	}
+	fputs("]", stdout);
+}
+
 static int print_run(const custos_analysis_info *a, void *ud)
 {
 	inspect_out *o = ud;
@@ -31,14 +45,27 @@ static int print_run(const custos_analysis_info *a, void *ud)
 				fputs(",", stdout);
 			print_dkim_sig_json(stdout, &a->sigs[i]);
 		}
-		fputs("]}", stdout);
+		print_signals_json("meta", "name", "value", a->meta, a->n_meta);
+		print_signals_json("flags", "flag", "detail", a->flags, a->n_flags);
+		fputs("}", stdout);
 	} else {
 		printf("analysis event %llu (%s)%s", (unsigned long long)a->seq, when,
 		       a->note.n ? ", " : "");
 		print_bytes(stdout, a->note.p, a->note.n);
-		printf(": %s, %zu DKIM signature%s\n", a->kind, a->n_sigs, a->n_sigs == 1 ? "" : "s");
+		if (strcmp(a->kind, "message") == 0)
+			printf(": message, %zu DKIM signature%s\n", a->n_sigs, a->n_sigs == 1 ? "" : "s");
+		else
+			printf(": %s, %zu metadata field%s, %zu flag%s\n", a->kind, a->n_meta,
+			       a->n_meta == 1 ? "" : "s", a->n_flags, a->n_flags == 1 ? "" : "s");
 		for (size_t i = 0; i < a->n_sigs; i++)
 			print_dkim_sig_text(stdout, &a->sigs[i], "  ");
+		for (size_t i = 0; i < a->n_meta; i++) {
+			printf("  %-28s ", a->meta[i].name);
+			print_bytes(stdout, (const uint8_t *)a->meta[i].value, strlen(a->meta[i].value));
+			putchar('\n');
+		}
+		for (size_t i = 0; i < a->n_flags; i++)
+			printf("  signal %s: %s\n", a->flags[i].name, a->flags[i].value);
 	}
 	o->runs++;
 	return 0;

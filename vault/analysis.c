@@ -4,12 +4,14 @@
  * run is kept.
  */
 #include "dkimkeys.h"
+#include "docmeta.h"
 #include "evidence.h"
 #include "index.h"
 #include "mail.h"
 #include "record.h"
 #include "vault.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -188,23 +190,51 @@ int custos_dkim_key_add(custos_vault *v, const custos_key *key, const uint8_t *z
 
 /* ------------------------------------------------------------ analysing items */
 
-#define NOT_A_MESSAGE 1000 /* a stream callback's way of saying "stop, nothing to see" */
+#define STOP_READING 1000 /* a stream callback's way of saying "enough" */
+#define DOC_MAX ((size_t)256 << 20)  /* a PDF read whole for its metadata */
+#define PART_MAX ((size_t)4 << 20)   /* an OOXML or ODF metadata member */
+#define JPEG_HEAD ((size_t)1 << 20)  /* EXIF is in the first segments */
 
 typedef struct load {
 	buf b;
+	bool message;  /* stop at once if the first bytes are not a message */
 	bool checked;
+	size_t head;   /* > 0: only the first head bytes are wanted */
 } load;
 
 static int load_bytes(const uint8_t *p, size_t n, void *ud)
 {
 	load *l = ud;
+	if (l->head && l->b.n + n > l->head)
+		n = l->head - l->b.n;
 	if (buf_put(&l->b, p, n) < 0)
-		return NOT_A_MESSAGE; /* over DKIM_MESSAGE_MAX: not verified */
-	if (!l->checked && l->b.n >= MAIL_SNIFF) {
+		return STOP_READING; /* over the cap: not analysed */
+	if (l->head && l->b.n == l->head)
+		return STOP_READING;
+	if (l->message && !l->checked && l->b.n >= MAIL_SNIFF) {
 		l->checked = true;
 		if (mail_kind(l->b.p, MAIL_SNIFF) != MAIL_MESSAGE)
-			return NOT_A_MESSAGE;
+			return STOP_READING;
 	}
+	return 0;
+}
+
+/* An item's bytes (at most cap; head: only the first so many). *got false when they were
+ * not all read (over the cap, or not a message when l.message). */
+static int load_item(custos_vault *v, const custos_item *it, load *l, size_t cap, bool *got)
+{
+	*got = false;
+	buf_init(&l->b, cap);
+	digest_result dr;
+	int rc = it->rec.size > cap && !l->head ? STOP_READING
+						: vault_item_stream(v, it, 0, load_bytes, l, &dr);
+	if (rc == STOP_READING) {
+		*got = l->head && l->b.n == l->head;
+		return 0;
+	}
+	if (rc < 0)
+		return custos_error_wrap(rc, "item %s", it->id_hex);
+	*got = true;
 	return 0;
 }
 
@@ -213,25 +243,19 @@ static int load_message(custos_vault *v, const custos_item *it, buf *out, bool *
 {
 	*is_message = false;
 	const char *mime = it->rec.mime ? it->rec.mime : "";
-	if (it->rec.kind != CUSTOS_KIND_FILE || it->rec.size > DKIM_MESSAGE_MAX ||
+	if (it->rec.kind != CUSTOS_KIND_FILE ||
 	    (strncmp(mime, "message/", 8) != 0 && strncmp(mime, "text/", 5) != 0))
 		return 0;
-	load l;
-	buf_init(&l.b, DKIM_MESSAGE_MAX);
-	l.checked = false;
-	digest_result dr;
-	int rc = vault_item_stream(v, it, 0, load_bytes, &l, &dr);
-	if (rc == NOT_A_MESSAGE) {
+	load l = {.message = true};
+	bool got;
+	int rc = load_item(v, it, &l, DKIM_MESSAGE_MAX, &got);
+	if (rc == 0 && got)
+		*is_message = mail_kind(l.b.p, l.b.n < MAIL_SNIFF ? l.b.n : MAIL_SNIFF) == MAIL_MESSAGE;
+	if (*is_message)
+		*out = l.b;
+	else
 		buf_free(&l.b);
-		return 0;
-	}
-	if (rc < 0) {
-		buf_free(&l.b);
-		return custos_error_wrap(rc, "item %s", it->id_hex);
-	}
-	*is_message = mail_kind(l.b.p, l.b.n < MAIL_SNIFF ? l.b.n : MAIL_SNIFF) == MAIL_MESSAGE;
-	*out = l.b;
-	return 0;
+	return rc;
 }
 
 typedef struct run {
@@ -244,8 +268,134 @@ typedef struct run {
 	custos_analysis_summary *sum;
 } run;
 
+/* ------------------------------------------------------------ documents and photos */
+
+/* The metadata members of an OOXML or ODF container (the sandboxed reader took them out). */
+typedef struct parts {
+	custos_vault *v;
+	buf core, app, settings, meta;
+	bool has_core, has_app, has_settings, has_meta;
+	int rc;
+} parts;
+
+static int take_part(const custos_item *m, void *ud)
+{
+	parts *p = ud;
+	static const struct {
+		const char *path;
+		size_t off_buf, off_has;
+	} want[] = {{"docProps/core.xml", offsetof(parts, core), offsetof(parts, has_core)},
+		    {"docProps/app.xml", offsetof(parts, app), offsetof(parts, has_app)},
+		    {"word/settings.xml", offsetof(parts, settings), offsetof(parts, has_settings)},
+		    {"meta.xml", offsetof(parts, meta), offsetof(parts, has_meta)}};
+	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+		bool *has = (bool *)((char *)p + want[i].off_has);
+		if (*has || m->rec.path.n != strlen(want[i].path) ||
+		    memcmp(m->rec.path.p, want[i].path, m->rec.path.n) != 0 ||
+		    strcmp(m->rec.outcome, "ok") != 0)
+			continue;
+		load l = {0};
+		bool got;
+		p->rc = load_item(p->v, m, &l, PART_MAX, &got);
+		if (got) {
+			*(buf *)((char *)p + want[i].off_buf) = l.b;
+			*has = true;
+		} else {
+			buf_free(&l.b);
+		}
+		return p->rc;
+	}
+	return 0;
+}
+
+static void parts_free(parts *p)
+{
+	buf_free(&p->core);
+	buf_free(&p->app);
+	buf_free(&p->settings);
+	buf_free(&p->meta);
+}
+
+/* What kind of document the item is, and its metadata; *kind NULL when none. */
+static int document_meta(run *r, const custos_item *it, docmeta *d, const char **kind)
+{
+	const char *mime = it->rec.mime ? it->rec.mime : "";
+	*kind = NULL;
+	if (it->rec.kind != CUSTOS_KIND_FILE)
+		return 0;
+	bool got;
+	int rc = 0;
+	if (strcmp(mime, "application/pdf") == 0 || strcmp(mime, "image/jpeg") == 0) {
+		bool pdf = mime[0] == 'a';
+		load l = {.head = pdf ? 0 : JPEG_HEAD};
+		rc = load_item(r->v, it, &l, pdf ? DOC_MAX : JPEG_HEAD, &got);
+		if (rc == 0 && got) {
+			*kind = pdf ? "pdf" : "jpeg";
+			rc = pdf ? docmeta_pdf(d, l.b.p, l.b.n) : docmeta_jpeg(d, l.b.p, l.b.n);
+		}
+		buf_free(&l.b);
+		return rc;
+	}
+	bool ooxml = strncmp(mime, "application/vnd.openxmlformats-officedocument.", 46) == 0;
+	bool odf = strncmp(mime, "application/vnd.oasis.opendocument.", 35) == 0;
+	if (!ooxml && !odf && strcmp(mime, "application/zip") != 0)
+		return 0;
+	parts p = {.v = r->v};
+	for (int i = 0; i < 4; i++)
+		buf_init(i == 0 ? &p.core : i == 1 ? &p.app : i == 2 ? &p.settings : &p.meta, PART_MAX);
+	custos_container_info ci = {0};
+	rc = custos_container_members(r->v, it, &ci, take_part, &p);
+	custos_container_info_clear(&ci);
+	if (rc == 0)
+		rc = p.rc;
+	if (rc == 0 && p.has_core && !odf) {
+		*kind = "office";
+		rc = docmeta_office(d, p.core.p, p.core.n, p.has_app ? p.app.p : NULL, p.app.n,
+				    p.has_settings ? p.settings.p : NULL, p.settings.n);
+	} else if (rc == 0 && p.has_meta && !ooxml) {
+		*kind = "opendocument";
+		rc = docmeta_odf(d, p.meta.p, p.meta.n);
+	}
+	parts_free(&p);
+	return rc;
+}
+
+static int add_line(run *r, buf *b, int rc)
+{
+	return rc == 0 ? line_list_add(&r->ll, b) : rc;
+}
+
+static int analyse_document(run *r, const custos_item *it, bool *done)
+{
+	docmeta d = {0};
+	const char *kind;
+	int rc = document_meta(r, it, &d, &kind);
+	*done = rc == 0 && kind;
+	if (*done)
+		rc = docmeta_flags(&d, kind, r->now, it->rec.ingested, it->rec.ext_mismatch);
+	buf b;
+	buf_init(&b, EVENT_MAX);
+	if (rc == 0 && *done) {
+		rc = add_line(r, &b, evidence_put_item(&b, it->id, kind));
+		for (size_t i = 0; rc == 0 && i < d.n_meta; i++)
+			rc = add_line(r, &b, evidence_put_meta(&b, "meta", d.meta[i].name, d.meta[i].value));
+		for (size_t i = 0; rc == 0 && i < d.n_flags; i++)
+			rc = add_line(r, &b, evidence_put_meta(&b, "flag", d.flag[i].name, d.flag[i].value));
+		r->sum->items++;
+		r->sum->documents++;
+		r->sum->flags += d.n_flags;
+	}
+	buf_free(&b);
+	docmeta_free(&d);
+	return rc;
+}
+
 static int analyse_one(run *r, const custos_item *it)
 {
+	bool done;
+	int drc = analyse_document(r, it, &done);
+	if (drc < 0 || done)
+		return drc;
 	buf m = {0};
 	bool is_message;
 	int rc = load_message(r->v, it, &m, &is_message);
@@ -273,6 +423,7 @@ static int analyse_one(run *r, const custos_item *it)
 		strcmp(sigs[i].verdict, "pass") == 0 ? r->sum->pass++ : r->sum->fail++;
 	}
 	r->sum->items++;
+	r->sum->messages++;
 	buf_free(&b);
 	free(sigs);
 	return rc;
@@ -306,7 +457,7 @@ static int run_commit(run *r, const custos_key *key, const char *note)
 	}
 	if (rc == 0) {
 		char summary[96];
-		snprintf(summary, sizeof summary, "analysis: %llu message%s",
+		snprintf(summary, sizeof summary, "analysis: %llu item%s",
 			 (unsigned long long)r->sum->items, r->sum->items == 1 ? "" : "s");
 		ev.lines = all.l;
 		ev.n_lines = all.n;
@@ -381,6 +532,42 @@ int custos_analyse_event(custos_vault *v, const custos_key *key, uint64_t ingest
 
 /* ------------------------------------------------------------ reading analyses back */
 
+typedef struct signals {
+	custos_signal *meta, *flags;
+	size_t n_meta, n_flags;
+} signals;
+
+/* Takes name and value (malloc'd). */
+static int signals_add(signals *sg, bool is_flag, char *name, char *value)
+{
+	custos_signal **list = is_flag ? &sg->flags : &sg->meta;
+	size_t *n = is_flag ? &sg->n_flags : &sg->n_meta;
+	custos_signal *l = realloc(*list, (*n + 1) * sizeof *l);
+	if (!l) {
+		free(name);
+		free(value);
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	}
+	l[*n] = (custos_signal){name, value};
+	*list = l;
+	(*n)++;
+	return 0;
+}
+
+static void signals_free(signals *sg)
+{
+	for (size_t i = 0; i < sg->n_meta; i++) {
+		free((char *)sg->meta[i].name);
+		free((char *)sg->meta[i].value);
+	}
+	for (size_t i = 0; i < sg->n_flags; i++) {
+		free((char *)sg->flags[i].name);
+		free((char *)sg->flags[i].value);
+	}
+	free(sg->meta);
+	free(sg->flags);
+}
+
 typedef struct of_item {
 	uint8_t id[CUSTOS_ITEM_ID_LEN];
 	custos_analysis_fn fn;
@@ -393,6 +580,7 @@ static int analysis_event(const event *ev, void *ud)
 	custos_analysis_info a = {.seq = ev->seq, .time = ev->time};
 	custos_dkim_sig *sigs = NULL;
 	size_t ns = 0;
+	signals sg = {0};
 	bool mine = false;
 	int rc = 0;
 	if (ev->n_lines && strncmp(ev->lines[0], "note ", 5) == 0 &&
@@ -400,9 +588,9 @@ static int analysis_event(const event *ev, void *ud)
 		return CUSTOS_CORRUPT("analysis event %llu: bad note", (unsigned long long)ev->seq);
 	for (size_t i = 0; rc == 0 && i < ev->n_lines; i++) {
 		uint8_t id[CUSTOS_ITEM_ID_LEN];
-		char kind[32];
+		char kind[32], *name = NULL, *value = NULL;
 		custos_dkim_sig s;
-		int k = evidence_parse_line(ev->lines[i], id, kind, &s);
+		int k = evidence_parse_line(ev->lines[i], id, kind, &s, &name, &value);
 		if (k == 1 && mine)
 			break; /* the next item's lines */
 		if (k == 1 && memcmp(id, o->id, sizeof id) == 0) {
@@ -414,15 +602,25 @@ static int analysis_event(const event *ev, void *ud)
 				rc = custos_error_set(CUSTOS_ERROR, "out of memory");
 			else
 				(sigs = g)[ns++] = s;
+		} else if ((k == 3 || k == 4) && mine) {
+			rc = signals_add(&sg, k == 4, name, value);
+			name = value = NULL;
 		} else if (k < 0) {
 			rc = k;
 		}
+		free(name);
+		free(value);
 	}
 	if (rc == 0 && mine) {
 		a.sigs = sigs;
 		a.n_sigs = ns;
+		a.meta = sg.meta;
+		a.n_meta = sg.n_meta;
+		a.flags = sg.flags;
+		a.n_flags = sg.n_flags;
 		rc = o->fn(&a, o->ud);
 	}
+	signals_free(&sg);
 	free(sigs);
 	free(a.note.p);
 	return rc;

@@ -637,26 +637,35 @@ int custos_dkim_keys_foreach(custos_vault *v, custos_dkim_key_fn fn, void *ud);
 
 typedef struct custos_analysis_summary {
 	uint64_t seq;        /* the analysis event, 0 when nothing was analysable */
-	uint64_t items;      /* items analysed (messages) */
-	uint64_t signatures, pass, fail;
+	uint64_t items;      /* items analysed */
+	uint64_t messages, signatures, pass, fail; /* email: DKIM */
+	uint64_t documents, flags;                 /* documents and photos: metadata flags */
 } custos_analysis_summary;
 
-/* Analyse items (messages: DKIM) and record what was found as one signed analysis event;
- * items that are not messages are skipped. now: the time x= and t= are judged at. */
+/* Analyse items (messages: DKIM; office documents, PDFs, JPEGs: metadata and its flags)
+ * and record what was found as one signed analysis event, whose time is the time of
+ * analysis; other items are skipped, and nothing analysable makes no event. */
 int custos_analyse_items(custos_vault *v, const custos_key *key, const custos_item *const *items,
 			 size_t n, const char *note, custos_analysis_summary *out);
 /* The same for every item an ingest event received. */
 int custos_analyse_event(custos_vault *v, const custos_key *key, uint64_t ingest_seq,
 			 const char *note, custos_analysis_summary *out);
 
+/* A document metadata field, or a flag (name: its token, value: why), FS §13.5. */
+typedef struct custos_signal {
+	const char *name, *value;
+} custos_signal;
+
 /* One analysis of an item, as recorded. */
 typedef struct custos_analysis_info {
 	uint64_t seq;
 	int64_t time;
 	custos_bytes note;
-	char kind[32];              /* "message" */
+	char kind[32];              /* "message", "office", "opendocument", "pdf", "jpeg" */
 	const custos_dkim_sig *sigs;
 	size_t n_sigs;
+	const custos_signal *meta, *flags;
+	size_t n_meta, n_flags;
 } custos_analysis_info;
 typedef int (*custos_analysis_fn)(const custos_analysis_info *a, void *ud);
 /* Every analysis event's findings on an item, oldest first. */

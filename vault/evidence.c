@@ -188,14 +188,64 @@ static int parse_dkim(const char *line, custos_dkim_sig *s)
 	return 0;
 }
 
-int evidence_parse_line(const char *line, uint8_t id[CUSTOS_ITEM_ID_LEN], char kind[32],
-			custos_dkim_sig *s)
+bool evidence_kind_ok(const char *kind, size_t n)
 {
+	static const char *const kinds[] = {"message", "office", "opendocument", "pdf", "jpeg"};
+	for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
+		if (field_is(kind, n, kinds[i]))
+			return true;
+	return false;
+}
+
+static bool flag_token_ok(const char *f, size_t n)
+{
+	if (n == 0 || n >= 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((f[i] >= 'a' && f[i] <= 'z') || (f[i] >= '0' && f[i] <= '9') || f[i] == '-'))
+			return false;
+	return true;
+}
+
+int evidence_put_meta(buf *b, const char *label, const char *name, const char *value)
+{
+	buf_puts(b, label);
+	if (strcmp(label, "flag") == 0)
+		buf_printf(b, " %s", name);
+	else
+		put_esc_field(b, name);
+	put_esc_field(b, value);
+	return buf_check(b);
+}
+
+/* "meta <esc> <esc>" or "flag <token> <esc>": name and value decoded (no NUL inside). */
+static int parse_pair(const char *line, bool is_flag, char **name, char **value)
+{
+	const char *f[3];
+	size_t fl[3];
+	custos_bytes a = {0}, b = {0};
+	if (split_exact(line, f, fl, 3) < 0 || fl[1] == 0 || (is_flag && !flag_token_ok(f[1], fl[1])) ||
+	    esc_decode(&a, f[1], fl[1]) < 0 || esc_decode(&b, f[2], fl[2]) < 0 ||
+	    memchr(a.p, 0, a.n) || memchr(b.p, 0, b.n)) {
+		free(a.p);
+		free(b.p);
+		return CUSTOS_CORRUPT("event: a malformed %s line", is_flag ? "flag" : "meta");
+	}
+	*name = (char *)a.p;
+	*value = (char *)b.p;
+	return is_flag ? 4 : 3;
+}
+
+int evidence_parse_line(const char *line, uint8_t id[CUSTOS_ITEM_ID_LEN], char kind[32],
+			custos_dkim_sig *s, char **name, char **value)
+{
+	if (strncmp(line, "meta ", 5) == 0 || strncmp(line, "flag ", 5) == 0)
+		return parse_pair(line, line[0] == 'f', name, value);
 	if (strncmp(line, "item ", 5) == 0) {
 		const char *f[3];
 		size_t fl[3];
 		if (split_exact(line, f, fl, 3) < 0 ||
-		    hex_decode(id, CUSTOS_ITEM_ID_LEN, f[1], fl[1]) < 0 || !field_is(f[2], fl[2], "message"))
+		    hex_decode(id, CUSTOS_ITEM_ID_LEN, f[1], fl[1]) < 0 || !evidence_kind_ok(f[2], fl[2]))
 			return CUSTOS_CORRUPT("event: a malformed item line");
 		memcpy(kind, f[2], fl[2] + 1);
 		kind[fl[2]] = '\0';
@@ -291,29 +341,38 @@ static int check_analysis(char *const *lines, size_t n)
 	if (rc < 0)
 		return rc;
 	i += (size_t)rc;
-	bool any = false;
+	bool any = false, message = false;
 	unsigned next_sig = 0;
+	int last = 0; /* the kind of the item's last line: dkim (2), meta (3), flag (4) */
 	for (; i < n; i++) {
 		uint8_t id[CUSTOS_ITEM_ID_LEN];
-		char kind[32];
+		char kind[32], *name = NULL, *value = NULL;
 		custos_dkim_sig s;
-		rc = evidence_parse_line(lines[i], id, kind, &s);
+		rc = evidence_parse_line(lines[i], id, kind, &s, &name, &value);
 		if (rc == 0)
 			return CUSTOS_CORRUPT("event: unexpected line '%.40s'", lines[i]);
 		if (rc < 0)
 			return rc;
 		buf b;
 		buf_init(&b, EVENT_MAX);
+		bool placed = rc == 1 || (any && rc >= last && (rc != 2 || (message && s.index == next_sig++)));
 		if (rc == 1) {
 			any = true;
+			message = strcmp(kind, "message") == 0;
 			next_sig = 0;
+			last = 2;
 			evidence_put_item(&b, id, kind);
-		} else {
-			if (!any || s.index != next_sig++) {
-				buf_free(&b);
-				return CUSTOS_CORRUPT("event: a dkim line out of place");
-			}
+		} else if (rc == 2) {
 			evidence_put_dkim(&b, &s);
+		} else {
+			last = rc;
+			evidence_put_meta(&b, rc == 4 ? "flag" : "meta", name, value);
+		}
+		free(name);
+		free(value);
+		if (!placed) {
+			buf_free(&b);
+			return CUSTOS_CORRUPT("event: '%.40s' out of place", lines[i]);
 		}
 		if ((rc = same_as(lines[i], &b)) < 0)
 			return rc;

@@ -29,8 +29,13 @@ int evidence_parse_record(const char *line, custos_bytes *name, custos_bytes *va
 /* analysis lines: "item <id> <kind>" and "dkim ..." (a custos_dkim_sig). */
 int evidence_put_item(buf *b, const uint8_t id[CUSTOS_ITEM_ID_LEN], const char *kind);
 int evidence_put_dkim(buf *b, const custos_dkim_sig *s);
-/* Parse an analysis line: 1 "item" (id, kind filled), 2 "dkim" (*s filled), 0 another. */
+/* "meta <name> <value>" and "flag <token> <detail>" (document signals, FS §13.5). */
+int evidence_put_meta(buf *b, const char *label, const char *name, const char *value);
+/* Parse an analysis line: 1 "item" (id, kind filled), 2 "dkim" (*s filled), 3 "meta" and
+ * 4 "flag" (*name, *value malloc'd), 0 another line. */
 int evidence_parse_line(const char *line, uint8_t id[CUSTOS_ITEM_ID_LEN], char kind[32],
-			custos_dkim_sig *s);
+			custos_dkim_sig *s, char **name, char **value);
+/* Is this a kind of item an analysis names? */
+bool evidence_kind_ok(const char *kind, size_t n);
 
 #endif

@@ -179,6 +179,9 @@ static void dkim_key_event(void)
 
 static void analysis_event(void)
 {
+	uint8_t back_id[16];
+	char k[32], *nm = NULL, *val = NULL;
+	custos_dkim_sig back;
 	event e;
 	base_event(&e, "analysis", 5);
 	line_list ll = {0};
@@ -214,20 +217,43 @@ static void analysis_event(void)
 	strcpy(f.reason, "double From: 2 From fields, 1 signed (the signature holds over the one it covers)");
 	CHECK_RC(evidence_put_dkim(&b, &f), 0);
 	CHECK_RC(line_list_add(&ll, &b), 0);
+	/* a PDF: metadata fields, then flags (FS §13.5) */
+	id[0] ^= 0xff;
+	CHECK_RC(evidence_put_item(&b, id, "pdf"), 0);
+	CHECK_RC(line_list_add(&ll, &b), 0);
+	id[0] ^= 0xff;
+	CHECK_RC(evidence_put_meta(&b, "meta", "Info/Producer", "Acme PDF 1.0"), 0);
+	CHECK_RC(line_list_add(&ll, &b), 0);
+	CHECK_RC(evidence_put_meta(&b, "meta", "Info/CreationDate", "D:20240102030405Z"), 0);
+	CHECK_RC(line_list_add(&ll, &b), 0);
+	CHECK_RC(evidence_put_meta(&b, "meta", "pdf:updates", "1"), 0);
+	CHECK_RC(line_list_add(&ll, &b), 0);
+	CHECK_RC(evidence_put_meta(&b, "flag", "pdf-incremental-updates", "1 incremental update after the first version"), 0);
+	CHECK_RC(line_list_add(&ll, &b), 0);
 	round_trip(&e, &ll, "event-analysis.txt");
+	CHECK(evidence_parse_line(ll.l[6], back_id, k, &back, &nm, &val) == 3 && strcmp(nm, "Info/CreationDate") == 0 &&
+	      strcmp(val, "D:20240102030405Z") == 0);
+	free(nm);
+	free(val);
+	CHECK(evidence_parse_line(ll.l[8], back_id, k, &back, &nm, &val) == 4 && strcmp(nm, "pdf-incremental-updates") == 0);
+	free(nm);
+	free(val);
+	char *meta_after_flag[] = {ll.l[4], ll.l[8], ll.l[5]};
+	CHECK(evidence_lines_check("analysis", meta_after_flag, 3) < 0);
+	char *dkim_in_pdf[] = {ll.l[4], ll.l[2]};
+	CHECK(evidence_lines_check("analysis", dkim_in_pdf, 2) < 0);
+	char *bad_token[] = {ll.l[4], "flag Bad-Token x"};
+	CHECK(evidence_lines_check("analysis", bad_token, 2) < 0);
 	/* the lines parse back to the same reports */
-	uint8_t back_id[16];
-	char k[32];
-	custos_dkim_sig back;
 	for (size_t i = 2; i < 4; i++) {
-		CHECK(evidence_parse_line(ll.l[i], back_id, k, &back) == 2);
+		CHECK(evidence_parse_line(ll.l[i], back_id, k, &back, &nm, &val) == 2);
 		CHECK_RC(evidence_put_dkim(&b, &back), 0);
 		CHECK(b.n == strlen(ll.l[i]) && memcmp(b.p, ll.l[i], b.n) == 0);
 		b.n = 0;
 	}
 	CHECK(back.expired && back.has_l && back.l == 10 && back.key_bits == 512 &&
 	      strcmp(back.unsigned_dup, "from") == 0 && strcmp(back.reason, f.reason) == 0);
-	CHECK(evidence_parse_line(ll.l[1], back_id, k, &back) == 1 && memcmp(back_id, id, 16) == 0);
+	CHECK(evidence_parse_line(ll.l[1], back_id, k, &back, &nm, &val) == 1 && memcmp(back_id, id, 16) == 0);
 	/* refused: out of order, not canonical, unknown, empty */
 	char *swapped[] = {ll.l[0], ll.l[1], ll.l[3], ll.l[2]};
 	CHECK(evidence_lines_check("analysis", swapped, 4) < 0);
