@@ -45,6 +45,7 @@ static int print_run(const custos_analysis_info *a, void *ud)
 				fputs(",", stdout);
 			print_dkim_sig_json(stdout, &a->sigs[i]);
 		}
+		fputs("]", stdout);
 		print_signals_json("meta", "name", "value", a->meta, a->n_meta);
 		print_signals_json("flags", "flag", "detail", a->flags, a->n_flags);
 		fputs("}", stdout);
