@@ -11,7 +11,7 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 ninja -C build-fuzz >/dev/null
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(record event sshsig pubkey marker note proof container isolate package bundle mail dkim)
+[ ${#targets[@]} -gt 0 ] || targets=(record event sshsig pubkey marker note proof container isolate package bundle mail dkim docmeta)
 for t in "${targets[@]}"; do
 	mkdir -p "build-fuzz/corpus/$t"
 	echo "== fuzz_$t for ${secs}s"
