@@ -199,6 +199,10 @@ int dkim_zone_parse(const uint8_t *p, size_t n, dkim_keyset *ks)
 {
 	if (n > DKIMKEYS_FILE_MAX)
 		return custos_error_set(CUSTOS_ELIMIT, "a key file over %zu bytes", DKIMKEYS_FILE_MAX);
+	const uint8_t *nul = memchr(p, 0, n);
+	if (nul) /* text, never binary: and the delimiter tests below need no NUL */
+		return custos_error_set(CUSTOS_EINVALID, "a NUL byte at offset %zu: not a text file",
+					(size_t)(nul - p));
 	unsigned lineno = 0;
 	for (size_t off = 0; off < n;) {
 		const uint8_t *lf = memchr(p + off, '\n', n - off);
