@@ -74,22 +74,28 @@ done
 # The outside symlink was not followed: /etc/passwd's bytes are not in the vault.
 expect_exit 1 cx verify /etc/passwd
 
-# One command is one commit, signed, whose tree holds the event and the 8 records + sigs
-# (after the init and the source's registration).
-[ "$(git -C "$VAULT/custody.git" rev-list --count refs/heads/main)" = 3 ] || fail "commit count"
+# One command is one ingest commit, signed, whose tree holds the event and the 8 records +
+# sigs (after the init and the source's registration), then the analysis of what it
+# received (the drop holds office documents and PDFs: FS §13.4), a commit of its own.
+[ "$(git -C "$VAULT/custody.git" rev-list --count refs/heads/main)" = 4 ] || fail "commit count"
+git -C "$VAULT/custody.git" show refs/heads/main:EVENT >"$T/analysis"
+grep -qx 'action analysis' "$T/analysis" && grep -qx 'note at%20ingest' "$T/analysis" ||
+	fail "the ingest's analysis event: $(cat "$T/analysis")"
 git -C "$VAULT/custody.git" ls-tree -r --name-only refs/heads/main >"$T/tree"
+[ "$(cat "$T/tree")" = "$(printf 'EVENT\nEVENT.sig')" ] || fail "an analysis commit holds items"
+git -C "$VAULT/custody.git" ls-tree -r --name-only refs/heads/main~1 >"$T/tree"
 [ "$(grep -c '^items/[0-9a-f]\{32\}$' "$T/tree")" = 8 ] || fail "records in the tree"
 [ "$(grep -c '^items/[0-9a-f]\{32\}\.sig$' "$T/tree")" = 8 ] || fail "signatures in the tree"
-git -C "$VAULT/custody.git" show refs/heads/main:EVENT >"$T/event"
+git -C "$VAULT/custody.git" show refs/heads/main~1:EVENT >"$T/event"
 grep -q '^action ingest$' "$T/event" || fail "event action"
 grep -q '^source Source%20Q$' "$T/event" || fail "event source"
 grep -q '^note USB%20stick%203$' "$T/event" || fail "event note"
 [ "$(grep -c '^item ' "$T/event")" = 8 ] || fail "event item lines"
 # prev is the SHA-256 of the previous event (the source's registration).
-prev=$(git -C "$VAULT/custody.git" show refs/heads/main~1:EVENT | sha256sum | cut -c1-64)
+prev=$(git -C "$VAULT/custody.git" show refs/heads/main~2:EVENT | sha256sum | cut -c1-64)
 grep -q "^prev $prev$" "$T/event" || fail "event chain"
 # The record's id is the first 128 bits of its SHA-256.
-rec_id=$(git -C "$VAULT/custody.git" show "refs/heads/main:items/$id" | sha256sum | cut -c1-32)
+rec_id=$(git -C "$VAULT/custody.git" show "refs/heads/main~1:items/$id" | sha256sum | cut -c1-32)
 [ "$rec_id" = "$id" ] || fail "item id is not the record hash"
 
 # The custody trail of one item, and of the vault.
