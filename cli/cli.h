@@ -54,6 +54,8 @@ int cmd_inspect(cli *c, int argc, char **argv);
 /* DKIM reports (cmd_dkim.c), shared with inspect. */
 void print_dkim_sig_json(FILE *f, const custos_dkim_sig *s);
 void print_dkim_sig_text(FILE *f, const custos_dkim_sig *s, const char *indent);
+void print_arc_json(FILE *f, const custos_arc *a);
+void print_arc_text(FILE *f, const custos_arc *a, const char *indent);
 /* A time given as YYYY-MM-DDTHH:MM:SSZ. */
 int parse_time_arg(const char *s, int64_t *out);
 const command *find_command(const char *name);

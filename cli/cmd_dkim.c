@@ -80,6 +80,42 @@ void print_dkim_sig_text(FILE *f, const custos_dkim_sig *s, const char *indent)
 		fprintf(f, "%s  weak: %s\n", indent, s->weak);
 }
 
+void print_arc_json(FILE *f, const custos_arc *a)
+{
+	fputs("{\"verdict\":", f);
+	json_str(f, a->verdict);
+	fprintf(f, ",\"instances\":%u,\"reason\":", a->instances);
+	json_str(f, a->reason);
+	fputs(",\"sets\":[", f);
+	for (size_t i = 0; i < a->n_sets; i++) {
+		const custos_arc_set *s = &a->sets[i];
+		fprintf(f, "%s{\"instance\":%u,\"ams_verdict\":", i ? "," : "", s->instance);
+		json_str(f, s->ams_verdict);
+		const struct {
+			const char *k, *v;
+		} str[] = {{"ams_d", s->ams_d}, {"ams_s", s->ams_s}, {"as_verdict", s->as_verdict},
+			   {"as_d", s->as_d}, {"as_s", s->as_s}, {"cv", s->cv}, {"reason", s->reason}};
+		for (size_t k = 0; k < sizeof str / sizeof *str; k++) {
+			fprintf(f, ",\"%s\":", str[k].k);
+			json_str(f, str[k].v);
+		}
+		fputs("}", f);
+	}
+	fputs("]}", f);
+}
+
+void print_arc_text(FILE *f, const custos_arc *a, const char *indent)
+{
+	fprintf(f, "%sARC chain of %u set%s: %s%s%s\n", indent, a->instances, a->instances == 1 ? "" : "s",
+		a->verdict, a->reason[0] ? ": " : "", a->reason);
+	for (size_t i = 0; i < a->n_sets; i++) {
+		const custos_arc_set *s = &a->sets[i];
+		fprintf(f, "%s  i=%u: message signature %s (d=%s s=%s), seal %s (d=%s s=%s) cv=%s%s%s\n",
+			indent, s->instance, s->ams_verdict, s->ams_d, s->ams_s, s->as_verdict, s->as_d,
+			s->as_s, s->cv, s->reason[0] ? ": " : "", s->reason);
+	}
+}
+
 int parse_time_arg(const char *s, int64_t *out)
 {
 	struct tm tm = {0};
@@ -104,11 +140,26 @@ static void worst(report *r, int st)
 
 /* One message's signatures, as text or JSON objects. */
 static void report_message(report *r, const char *label, int rc, const custos_dkim_sig *sigs,
-			   size_t n)
+			   size_t n, const custos_arc *arc)
 {
 	if (rc < 0) {
 		worst(r, fail(rc, "%s", label));
 		return;
+	}
+	if (arc && arc->instances) {
+		if (strcmp(arc->verdict, "pass") != 0)
+			worst(r, EXIT_CHECK);
+		if (r->json) {
+			printf("%s{\"file\":", r->first ? "" : ",");
+			r->first = false;
+			json_str(stdout, label);
+			fputs(",\"arc\":", stdout);
+			print_arc_json(stdout, arc);
+			fputs("}", stdout);
+		} else {
+			printf("%s:\n", label);
+			print_arc_text(stdout, arc, "  ");
+		}
 	}
 	for (size_t k = 0; k < n; k++) {
 		if (strcmp(sigs[k].verdict, "pass") != 0)
@@ -125,16 +176,17 @@ static void report_message(report *r, const char *label, int rc, const custos_dk
 			print_dkim_sig_text(stdout, &sigs[k], "  ");
 		}
 	}
-	if (n == 0 && !r->json)
+	if (n == 0 && !r->json && !(arc && arc->instances))
 		printf("%s: no DKIM signature\n", label);
 }
 
-static int report_mbox_message(uint64_t k, int rc, const custos_dkim_sig *sigs, size_t n, void *ud)
+static int report_mbox_message(uint64_t k, int rc, const custos_dkim_sig *sigs, size_t n,
+			       const custos_arc *arc, void *ud)
 {
 	report *r = ud;
 	char label[4096];
 	snprintf(label, sizeof label, "%s!/message-%llu.eml", r->file, (unsigned long long)k);
-	report_message(r, label, rc, sigs, n);
+	report_message(r, label, rc, sigs, n, arc);
 	return 0;
 }
 
@@ -158,11 +210,13 @@ static void verify_file(report *r, const uint8_t *zone, size_t zn, const char *p
 	size_t mn = 0;
 	custos_dkim_sig *sigs = NULL;
 	size_t ns = 0;
+	custos_arc arc = {0};
 	int rc = custos_file_read(path, MESSAGE_READ_MAX, &m, &mn);
 	if (rc == 0)
-		rc = custos_dkim_check(zone, zn, m, mn, now, &sigs, &ns);
+		rc = custos_dkim_check(zone, zn, m, mn, now, &sigs, &ns, &arc);
 	free(m);
-	report_message(r, path, rc, sigs, ns);
+	report_message(r, path, rc, sigs, ns, &arc);
+	custos_arc_clear(&arc);
 	free(sigs);
 }
 

@@ -46,6 +46,10 @@ static int print_run(const custos_analysis_info *a, void *ud)
 			print_dkim_sig_json(stdout, &a->sigs[i]);
 		}
 		fputs("]", stdout);
+		if (a->arc) {
+			fputs(",\"arc\":", stdout);
+			print_arc_json(stdout, a->arc);
+		}
 		print_signals_json("meta", "name", "value", a->meta, a->n_meta);
 		print_signals_json("flags", "flag", "detail", a->flags, a->n_flags);
 		fputs("}", stdout);
@@ -60,6 +64,8 @@ static int print_run(const custos_analysis_info *a, void *ud)
 			       a->n_meta == 1 ? "" : "s", a->n_flags, a->n_flags == 1 ? "" : "s");
 		for (size_t i = 0; i < a->n_sigs; i++)
 			print_dkim_sig_text(stdout, &a->sigs[i], "  ");
+		if (a->arc)
+			print_arc_text(stdout, a->arc, "  ");
 		for (size_t i = 0; i < a->n_meta; i++) {
 			printf("  %-28s ", a->meta[i].name);
 			print_bytes(stdout, (const uint8_t *)a->meta[i].value, strlen(a->meta[i].value));

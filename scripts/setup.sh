@@ -11,7 +11,7 @@ mode=${1:-}
 
 packages=(gcc meson ninja-build pkg-config libsodium-dev libssl-dev libarchive-dev libgit2-dev
 	libmagic-dev libseccomp-dev git openssh-client minisign libarchive-tools strace python3
-	util-linux coreutils file p7zip-full time xz-utils zstd python3-dkim libimage-exiftool-perl)
+	util-linux coreutils file p7zip-full time xz-utils zstd python3-dkim python3-authres libimage-exiftool-perl)
 
 install_packages() {
 	local missing=()

@@ -316,8 +316,27 @@ static void parts_free(parts *p)
 	buf_free(&p->meta);
 }
 
-/* What kind of document the item is, and its metadata; *kind NULL when none. */
-static int document_meta(run *r, const custos_item *it, docmeta *d, const char **kind)
+static bool zip_like(const char *mime)
+{
+	return strncmp(mime, "application/vnd.openxmlformats-officedocument.", 46) == 0 ||
+	       strncmp(mime, "application/vnd.oasis.opendocument.", 35) == 0 ||
+	       strcmp(mime, "application/zip") == 0;
+}
+
+static void parts_init(parts *p, custos_vault *v)
+{
+	memset(p, 0, sizeof *p);
+	p->v = v;
+	buf_init(&p->core, PART_MAX);
+	buf_init(&p->app, PART_MAX);
+	buf_init(&p->settings, PART_MAX);
+	buf_init(&p->meta, PART_MAX);
+}
+
+/* What kind of document the item is, and its metadata; *kind NULL when none. given: the
+ * metadata members of a zip-like item, already collected (NULL: look them up). */
+static int document_meta(run *r, const custos_item *it, docmeta *d, const char **kind,
+			 parts *given)
 {
 	const char *mime = it->rec.mime ? it->rec.mime : "";
 	*kind = NULL;
@@ -338,25 +357,28 @@ static int document_meta(run *r, const custos_item *it, docmeta *d, const char *
 	}
 	bool ooxml = strncmp(mime, "application/vnd.openxmlformats-officedocument.", 46) == 0;
 	bool odf = strncmp(mime, "application/vnd.oasis.opendocument.", 35) == 0;
-	if (!ooxml && !odf && strcmp(mime, "application/zip") != 0)
+	if (!zip_like(mime))
 		return 0;
-	parts p = {.v = r->v};
-	for (int i = 0; i < 4; i++)
-		buf_init(i == 0 ? &p.core : i == 1 ? &p.app : i == 2 ? &p.settings : &p.meta, PART_MAX);
-	custos_container_info ci = {0};
-	rc = custos_container_members(r->v, it, &ci, take_part, &p);
-	custos_container_info_clear(&ci);
-	if (rc == 0)
-		rc = p.rc;
-	if (rc == 0 && p.has_core && !odf) {
-		*kind = "office";
-		rc = docmeta_office(d, p.core.p, p.core.n, p.has_app ? p.app.p : NULL, p.app.n,
-				    p.has_settings ? p.settings.p : NULL, p.settings.n);
-	} else if (rc == 0 && p.has_meta && !ooxml) {
-		*kind = "opendocument";
-		rc = docmeta_odf(d, p.meta.p, p.meta.n);
+	parts own, *p = given;
+	if (!given) {
+		parts_init(&own, r->v);
+		p = &own;
+		custos_container_info ci = {0};
+		rc = custos_container_members(r->v, it, &ci, take_part, p);
+		custos_container_info_clear(&ci);
 	}
-	parts_free(&p);
+	if (rc == 0)
+		rc = p->rc;
+	if (rc == 0 && p->has_core && !odf) {
+		*kind = "office";
+		rc = docmeta_office(d, p->core.p, p->core.n, p->has_app ? p->app.p : NULL, p->app.n,
+				    p->has_settings ? p->settings.p : NULL, p->settings.n);
+	} else if (rc == 0 && p->has_meta && !ooxml) {
+		*kind = "opendocument";
+		rc = docmeta_odf(d, p->meta.p, p->meta.n);
+	}
+	if (!given)
+		parts_free(&own);
 	return rc;
 }
 
@@ -365,11 +387,11 @@ static int add_line(run *r, buf *b, int rc)
 	return rc == 0 ? line_list_add(&r->ll, b) : rc;
 }
 
-static int analyse_document(run *r, const custos_item *it, bool *done)
+static int analyse_document(run *r, const custos_item *it, bool *done, parts *given)
 {
 	docmeta d = {0};
 	const char *kind;
-	int rc = document_meta(r, it, &d, &kind);
+	int rc = document_meta(r, it, &d, &kind, given);
 	*done = rc == 0 && kind;
 	if (*done)
 		rc = docmeta_flags(&d, kind, r->now, it->rec.ingested, it->rec.ext_mismatch);
@@ -393,7 +415,7 @@ static int analyse_document(run *r, const custos_item *it, bool *done)
 static int analyse_one(run *r, const custos_item *it)
 {
 	bool done;
-	int drc = analyse_document(r, it, &done);
+	int drc = analyse_document(r, it, &done, NULL);
 	if (drc < 0 || done)
 		return drc;
 	buf m = {0};
@@ -406,7 +428,10 @@ static int analyse_one(run *r, const custos_item *it)
 	dkim_key_lookup l = dkim_keyset_lookup(&r->keys);
 	custos_dkim_sig *sigs = NULL;
 	size_t n = 0;
+	custos_arc arc = {0};
 	rc = dkim_verify_message(m.p, m.n, &l, r->now, &sigs, &n);
+	if (rc == 0)
+		rc = dkim_verify_arc(m.p, m.n, &l, r->now, &arc);
 	buf_free(&m);
 	if (rc == CUSTOS_EINVALID || rc == CUSTOS_ELIMIT) { /* not verifiable: recorded with none */
 		custos_error_clear();
@@ -422,9 +447,14 @@ static int analyse_one(run *r, const custos_item *it)
 		r->sum->signatures++;
 		strcmp(sigs[i].verdict, "pass") == 0 ? r->sum->pass++ : r->sum->fail++;
 	}
+	if (rc == 0 && arc.instances)
+		rc = add_line(r, &b, evidence_put_arc(&b, &arc));
+	for (size_t i = 0; rc == 0 && i < arc.n_sets; i++)
+		rc = add_line(r, &b, evidence_put_arc_set(&b, &arc.sets[i]));
 	r->sum->items++;
 	r->sum->messages++;
 	buf_free(&b);
+	dkim_arc_clear(&arc);
 	free(sigs);
 	return rc;
 }
@@ -503,6 +533,72 @@ int custos_analyse_items(custos_vault *v, const custos_key *key, const custos_it
 	return rc;
 }
 
+/* A zip-like item of an ingest, analysed once the event's items have all been seen: its
+ * metadata members follow it in the event and are collected on the way (looking them up
+ * per container would read the whole event again for each one). */
+typedef struct pending {
+	custos_item *it;
+	parts p;
+} pending;
+
+typedef struct pendings {
+	pending *a;
+	size_t n;
+} pendings;
+
+static int defer(pendings *ps, custos_vault *v, custos_item *it)
+{
+	pending *a = realloc(ps->a, (ps->n + 1) * sizeof *a);
+	if (!a)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	ps->a = a;
+	a[ps->n].it = it;
+	parts_init(&a[ps->n].p, v);
+	ps->n++;
+	return 0;
+}
+
+/* A member whose container waits: keep it if it is one of the metadata members. */
+static int collect(pendings *ps, const custos_item *m)
+{
+	for (size_t i = ps->n; m->rec.is_member && i-- > 0;)
+		if (memcmp(ps->a[i].it->id, m->rec.container, CUSTOS_ITEM_ID_LEN) == 0)
+			return take_part(m, &ps->a[i].p);
+	return 0;
+}
+
+static void pendings_free(pendings *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		custos_item_free(ps->a[i].it);
+		parts_free(&ps->a[i].p);
+	}
+	free(ps->a);
+}
+
+static int analyse_items_of(run *r, const event *ev, uint64_t seq, pendings *ps)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < ev->n_items; i++) {
+		custos_item *it = NULL;
+		if ((rc = vault_load_item(r->v, ev->items[i].id, seq, &it)) < 0)
+			break;
+		rc = collect(ps, it);
+		if (rc == 0 && it->rec.kind == CUSTOS_KIND_FILE && it->rec.mime && zip_like(it->rec.mime)) {
+			rc = defer(ps, r->v, it);
+			continue; /* the pending list owns it now */
+		}
+		if (rc == 0)
+			rc = analyse_one(r, it);
+		custos_item_free(it);
+	}
+	for (size_t i = 0; rc == 0 && i < ps->n; i++) {
+		bool done;
+		rc = analyse_document(r, ps->a[i].it, &done, &ps->a[i].p);
+	}
+	return rc;
+}
+
 int custos_analyse_event(custos_vault *v, const custos_key *key, uint64_t ingest_seq,
 			 const char *note, custos_analysis_summary *out)
 {
@@ -515,12 +611,9 @@ int custos_analyse_event(custos_vault *v, const custos_key *key, uint64_t ingest
 		return rc;
 	if ((rc = index_event_get(v->index, ingest_seq, &ie)) == 0 &&
 	    (rc = vault_read_event(v, ie.commit, &ev, &cc)) == 0) {
-		for (size_t i = 0; rc == 0 && i < ev.n_items; i++) {
-			custos_item *it = NULL;
-			if ((rc = vault_load_item(v, ev.items[i].id, ingest_seq, &it)) == 0)
-				rc = analyse_one(&r, it);
-			custos_item_free(it);
-		}
+		pendings ps = {0};
+		rc = analyse_items_of(&r, &ev, ingest_seq, &ps);
+		pendings_free(&ps);
 		event_clear(&ev);
 		custody_commit_clear(&cc);
 	}
@@ -586,32 +679,38 @@ static int analysis_event(const event *ev, void *ud)
 	if (ev->n_lines && strncmp(ev->lines[0], "note ", 5) == 0 &&
 	    esc_decode(&a.note, ev->lines[0] + 5, strlen(ev->lines[0] + 5)) < 0)
 		return CUSTOS_CORRUPT("analysis event %llu: bad note", (unsigned long long)ev->seq);
+	custos_arc arc = {0};
 	for (size_t i = 0; rc == 0 && i < ev->n_lines; i++) {
-		uint8_t id[CUSTOS_ITEM_ID_LEN];
-		char kind[32], *name = NULL, *value = NULL;
-		custos_dkim_sig s;
-		int k = evidence_parse_line(ev->lines[i], id, kind, &s, &name, &value);
-		if (k == 1 && mine)
+		evidence_line l;
+		int k = evidence_parse_line(ev->lines[i], &l);
+		if (k == LINE_ITEM && mine)
 			break; /* the next item's lines */
-		if (k == 1 && memcmp(id, o->id, sizeof id) == 0) {
+		if (k == LINE_ITEM && memcmp(l.id, o->id, sizeof l.id) == 0) {
 			mine = true;
-			memcpy(a.kind, kind, sizeof a.kind);
-		} else if (k == 2 && mine) {
+			memcpy(a.kind, l.kind, sizeof a.kind);
+		} else if (k == LINE_DKIM && mine) {
 			custos_dkim_sig *g = realloc(sigs, (ns + 1) * sizeof *g);
 			if (!g)
 				rc = custos_error_set(CUSTOS_ERROR, "out of memory");
 			else
-				(sigs = g)[ns++] = s;
-		} else if ((k == 3 || k == 4) && mine) {
-			rc = signals_add(&sg, k == 4, name, value);
-			name = value = NULL;
+				(sigs = g)[ns++] = l.sig;
+		} else if (k == LINE_ARC && mine) {
+			arc = l.arc;
+			if (!(arc.sets = calloc(arc.instances, sizeof *arc.sets)))
+				rc = custos_error_set(CUSTOS_ERROR, "out of memory");
+		} else if (k == LINE_ARC_SET && mine && arc.sets && arc.n_sets < arc.instances) {
+			arc.sets[arc.n_sets++] = l.set;
+		} else if ((k == LINE_META || k == LINE_FLAG) && mine) {
+			rc = signals_add(&sg, k == LINE_FLAG, l.name, l.value);
+			l.name = l.value = NULL;
 		} else if (k < 0) {
 			rc = k;
 		}
-		free(name);
-		free(value);
+		free(l.name);
+		free(l.value);
 	}
 	if (rc == 0 && mine) {
+		a.arc = arc.instances ? &arc : NULL;
 		a.sigs = sigs;
 		a.n_sigs = ns;
 		a.meta = sg.meta;
@@ -621,6 +720,7 @@ static int analysis_event(const event *ev, void *ud)
 		rc = o->fn(&a, o->ud);
 	}
 	signals_free(&sg);
+	dkim_arc_clear(&arc);
 	free(sigs);
 	free(a.note.p);
 	return rc;

@@ -599,14 +599,36 @@ typedef struct custos_dkim_sig {
 	char key_from[256]; /* where the key record came from, from the lookup */
 } custos_dkim_sig;
 
+#define CUSTOS_ARC_MAX 50 /* RFC 8617: at most 50 ARC sets */
+
+/* One ARC set (RFC 8617): its message signature and seal. */
+typedef struct custos_arc_set {
+	unsigned instance;
+	char ams_verdict[8], as_verdict[8];
+	char ams_d[CUSTOS_DKIM_VALUE_MAX], ams_s[CUSTOS_DKIM_VALUE_MAX];
+	char as_d[CUSTOS_DKIM_VALUE_MAX], as_s[CUSTOS_DKIM_VALUE_MAX];
+	char cv[8];        /* what the seal says of the chain before it: none, pass, fail */
+	char reason[160];  /* why the signature or the seal failed */
+} custos_arc_set;
+
+/* A message's ARC chain. */
+typedef struct custos_arc {
+	char verdict[8];   /* "none" (no ARC), "pass", "fail" */
+	unsigned instances;
+	char reason[200];
+	custos_arc_set *sets; /* newest first */
+	size_t n_sets;
+} custos_arc;
+
 /* Verify every DKIM-Signature of a message with the key records of zone text (dig answer
  * format, FS §13.2), judging x= and t= against `now`; no vault. *out malloc'd. */
 int custos_dkim_check(const uint8_t *zone, size_t zn, const uint8_t *msg, size_t mn, int64_t now,
-		      custos_dkim_sig **out, size_t *n);
+		      custos_dkim_sig **out, size_t *n, custos_arc *arc);
+void custos_arc_clear(custos_arc *arc);
 /* The same for each message of an mbox (FS §13.1) read from fd: fn gets the message's
  * number (from 1) and what verifying it gave (rc < 0: why it could not be verified). */
 typedef int (*custos_dkim_mbox_fn)(uint64_t k, int rc, const custos_dkim_sig *sigs, size_t n,
-				   void *ud);
+				   const custos_arc *arc, void *ud);
 int custos_dkim_check_mbox(const uint8_t *zone, size_t zn, int fd, int64_t now,
 			   custos_dkim_mbox_fn fn, void *ud);
 
@@ -664,6 +686,7 @@ typedef struct custos_analysis_info {
 	char kind[32];              /* "message", "office", "opendocument", "pdf", "jpeg" */
 	const custos_dkim_sig *sigs;
 	size_t n_sigs;
+	const custos_arc *arc;      /* a message's ARC chain, NULL when it has none */
 	const custos_signal *meta, *flags;
 	size_t n_meta, n_flags;
 } custos_analysis_info;

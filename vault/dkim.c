@@ -303,6 +303,9 @@ static void remove_b(buf *out, const uint8_t *v, size_t n)
 
 /* ------------------------------------------------------------ one signature */
 
+/* The three signature fields verified the same way (RFC 6376, RFC 8617). */
+enum sig_kind { SIG_DKIM, SIG_AMS, SIG_AS };
+
 typedef struct msg {
 	mail_header h;
 	mail_field *norm; /* each field with CRLF line ends: raw bytes in one buffer */
@@ -313,6 +316,9 @@ typedef struct msg {
 	bool have[2];
 	int64_t now;
 	const dkim_key_lookup *keys;
+	/* an ARC-Seal signs the ARC fields of instances 1..i, in that order (RFC 8617 §5.1.1) */
+	size_t arc_fields[3 * CUSTOS_ARC_MAX];
+	size_t n_arc_fields;
 } msg;
 
 static const uint8_t *field_at(const msg *m, size_t i, size_t *len)
@@ -332,12 +338,18 @@ static int fail(dkim_sig *r, const char *fmt, ...)
 	return 0;
 }
 
-static int check_tags(dkim_sig *r, const dkim_tag *t, int nt, int64_t now)
+static int check_tags(dkim_sig *r, const dkim_tag *t, int nt, int64_t now, int kind)
 {
-	static const char *const need[] = {"v", "a", "b", "bh", "d", "h", "s"};
-	for (size_t i = 0; i < ARRAY_LEN(need); i++)
-		if (!tag(t, nt, need[i]))
-			return fail(r, "the signature has no %s= tag", need[i]);
+	static const char *const need[3][7] = {{"v", "a", "b", "bh", "d", "h", "s"},
+					       {"i", "a", "b", "bh", "d", "h", "s"},
+					       {"i", "a", "b", "cv", "d", "s", NULL}};
+	for (size_t i = 0; i < 7 && need[kind][i]; i++)
+		if (!tag(t, nt, need[kind][i]))
+			return fail(r, "the signature has no %s= tag", need[kind][i]);
+	if (kind == SIG_AS && tag(t, nt, "h"))
+		return fail(r, "an ARC-Seal with an h= tag");
+	if (kind != SIG_DKIM && !eq(tag(t, nt, "a")->val, tag(t, nt, "a")->val_len, "rsa-sha256"))
+		return fail(r, "ARC allows only a=rsa-sha256");
 	const dkim_tag *a = tag(t, nt, "a"), *d = tag(t, nt, "d"), *i = tag(t, nt, "i"),
 		       *l = tag(t, nt, "l"), *q = tag(t, nt, "q"), *ts = tag(t, nt, "t"),
 		       *x = tag(t, nt, "x"), *v = tag(t, nt, "v");
@@ -347,7 +359,7 @@ static int check_tags(dkim_sig *r, const dkim_tag *t, int nt, int64_t now)
 	for (size_t k = 0; k < d->val_len; k++)
 		if (strchr("()<>[]:;@\\,", d->val[k]) && d->val[k])
 			return fail(r, "d= is not a domain");
-	if (i) {
+	if (i && kind == SIG_DKIM) {
 		size_t dl = d->val_len, il = i->val_len;
 		bool ok = il > dl && (i->val[il - dl - 1] == '@' || i->val[il - dl - 1] == '.');
 		for (size_t k = 0; ok && k < dl; k++)
@@ -363,7 +375,7 @@ static int check_tags(dkim_sig *r, const dkim_tag *t, int nt, int64_t now)
 		return fail(r, "t= is not a number");
 	if (x && !all_digits(x, 20))
 		return fail(r, "x= is not a number");
-	if (!eq(v->val, v->val_len, "1"))
+	if (v && !eq(v->val, v->val_len, "1"))
 		return fail(r, "v= is not 1");
 	r->has_l = l && l->val_len;
 	r->l = r->has_l ? number(l) : 0;
@@ -506,15 +518,51 @@ static void name_weakness(dkim_sig *r, bool sha1, const dkim_pk *pk)
 		snprintf(r->weak + o, sizeof r->weak - o, "%srsa-%u-bit", o ? "," : "", pk->bits);
 }
 
+/* An ARC-Seal: the ARC fields of instances 1..i (relaxed), its own without b= and last. */
+static int verify_seal(msg *m, size_t self, const dkim_tag *t, int nt, dkim_sig *r,
+		       const dkim_pk *pk)
+{
+	buf in;
+	buf_init(&in, BUF_LIMIT_DEFAULT);
+	for (size_t k = 0; k < m->n_arc_fields; k++) {
+		size_t idx = m->arc_fields[k], len;
+		const uint8_t *f = field_at(m, idx, &len);
+		size_t nl = m->h.f[idx].name_len;
+		if (idx != self) {
+			header_canon(&in, f, nl, f + nl + 1, len - nl - 1, true);
+			continue;
+		}
+		buf nob;
+		buf_init(&nob, len + 1);
+		remove_b(&nob, f + nl + 1, len - nl - 1);
+		header_canon(&in, f, nl, nob.p, nob.n, true);
+		while (in.n && is_space(in.p[in.n - 1]))
+			in.n--;
+		buf_free(&nob);
+	}
+	uint8_t sig[1024];
+	size_t sl = 0;
+	bool ok = buf_check(&in) == 0 && tag_b64_decode(tag(t, nt, "b"), sig, sizeof sig, &sl) == 0 &&
+		  crypto_ok(pk, false, &in, sig, sl);
+	buf_free(&in);
+	if (!ok)
+		return fail(r, "the seal does not verify (an ARC field was changed, or another key sealed)");
+	snprintf(r->verdict, sizeof r->verdict, "pass");
+	return 0;
+}
+
 static int verify_keyed(msg *m, size_t self, const dkim_tag *t, int nt, dkim_sig *r,
-			const dkim_pk *pk)
+			const dkim_pk *pk, int kind)
 {
 	bool sha1 = strcmp(r->a, "rsa-sha1") == 0;
 	bool ed = strcmp(r->a, "ed25519-sha256") == 0;
 	if (ed != (strcmp(pk->type, "ed25519") == 0))
 		return fail(r, "the key is %s but a= is %s", pk->type, r->a);
 	name_weakness(r, sha1, pk);
-	const char *c = r->c[0] ? r->c : "simple/simple";
+	if (kind == SIG_AS)
+		return verify_seal(m, self, t, nt, r, pk);
+	/* ARC signatures are relaxed unless they say otherwise (as python3-dkim reads them) */
+	const char *c = r->c[0] ? r->c : kind == SIG_AMS ? "relaxed/relaxed" : "simple/simple";
 	const char *slash = strchr(c, '/');
 	size_t hl = slash ? (size_t)(slash - c) : strlen(c);
 	const char *bc = slash ? slash + 1 : "simple";
@@ -525,6 +573,9 @@ static int verify_keyed(msg *m, size_t self, const dkim_tag *t, int nt, dkim_sig
 	uint8_t names[HNAMES_MAX][64]; /* 32 KiB */
 	size_t nn = split_h(tag(t, nt, "h"), names, HNAMES_MAX, r);
 	note_duplicates(m, names, nn, r);
+	for (size_t k = 0; kind == SIG_AMS && k < nn; k++)
+		if (strcmp((char *)names[k], "arc-seal") == 0)
+			return fail(r, "an ARC-Message-Signature that signs an ARC-Seal");
 	const buf *body = canon_body(m, brel);
 	if (!body)
 		return CUSTOS_ERROR;
@@ -558,7 +609,7 @@ static int verify_keyed(msg *m, size_t self, const dkim_tag *t, int nt, dkim_sig
 	return 0;
 }
 
-static int verify_one(msg *m, size_t self, unsigned index, dkim_sig *r)
+static int verify_one(msg *m, size_t self, unsigned index, dkim_sig *r, int kind)
 {
 	memset(r, 0, sizeof *r);
 	r->index = index;
@@ -574,7 +625,7 @@ static int verify_one(msg *m, size_t self, unsigned index, dkim_sig *r)
 	copy_value(r->i, sizeof r->i, tag(t, nt, "i"));
 	copy_value(r->a, sizeof r->a, tag(t, nt, "a"));
 	copy_value(r->c, sizeof r->c, tag(t, nt, "c"));
-	int rc = check_tags(r, t, nt, m->now);
+	int rc = check_tags(r, t, nt, m->now, kind);
 	if (rc <= 0)
 		return rc;
 	snprintf(r->key_name, sizeof r->key_name, "%s._domainkey.%s", r->s, r->d);
@@ -594,7 +645,7 @@ static int verify_one(msg *m, size_t self, unsigned index, dkim_sig *r)
 	}
 	snprintf(r->key_type, sizeof r->key_type, "%s", pk.type);
 	r->key_bits = pk.bits;
-	rc = verify_keyed(m, self, t, nt, r, &pk);
+	rc = verify_keyed(m, self, t, nt, r, &pk, kind);
 	EVP_PKEY_free(pk.rsa);
 	return rc;
 }
@@ -655,7 +706,7 @@ int dkim_verify_message(const uint8_t *p, size_t n, const dkim_key_lookup *keys,
 	size_t done = 0;
 	for (size_t i = 0; rc == 0 && i < m.h.n && done < k; i++)
 		if (mail_name_is(m.h.f[i].name, m.h.f[i].name_len, "dkim-signature")) {
-			rc = verify_one(&m, i, (unsigned)done, &out[done]);
+			rc = verify_one(&m, i, (unsigned)done, &out[done], SIG_DKIM);
 			done++;
 		}
 	msg_free(&m);
@@ -666,4 +717,175 @@ int dkim_verify_message(const uint8_t *p, size_t n, const dkim_key_lookup *keys,
 	*sigs = out;
 	*nsigs = done;
 	return 0;
+}
+
+/* ------------------------------------------------------------ ARC (RFC 8617) */
+
+static const char *const arc_names[3] = {"arc-authentication-results", "arc-message-signature",
+					 "arc-seal"};
+
+/* The instance a field names: the first "i" "=" digits in its unfolded value (as
+ * python3-dkim finds it); 0 when none. */
+static unsigned instance_of(const msg *m, size_t idx)
+{
+	size_t len;
+	const uint8_t *f = field_at(m, idx, &len);
+	size_t nl = m->h.f[idx].name_len;
+	const uint8_t *v = f + nl + 1;
+	size_t n = len - nl - 1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] != 'i' && v[i] != 'I')
+			continue;
+		size_t j = i + 1;
+		while (j < n && is_space(v[j]))
+			j++;
+		if (j >= n || v[j] != '=')
+			continue;
+		for (j++; j < n && is_space(v[j]);)
+			j++;
+		unsigned k = 0;
+		size_t d0 = j;
+		while (j < n && v[j] >= '0' && v[j] <= '9' && k < 100000)
+			k = k * 10 + (unsigned)(v[j++] - '0');
+		if (j > d0)
+			return k;
+	}
+	return 0;
+}
+
+static int arc_fail(custos_arc *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int arc_fail(custos_arc *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a->reason, sizeof a->reason, fmt, ap);
+	va_end(ap);
+	snprintf(a->verdict, sizeof a->verdict, "fail");
+	return 0;
+}
+
+/* Find each instance's three fields; 0 and the chain's length, or a verdict made. */
+static int arc_collect(msg *m, custos_arc *a, size_t at[][3], unsigned *top)
+{
+	*top = 0;
+	for (size_t i = 0; i < m->h.n; i++)
+		for (int k = 0; k < 3; k++) {
+			if (!mail_name_is(m->h.f[i].name, m->h.f[i].name_len, arc_names[k]))
+				continue;
+			unsigned inst = instance_of(m, i);
+			if (inst == 0)
+				continue; /* no instance: not part of any set */
+			if (inst > CUSTOS_ARC_MAX)
+				return arc_fail(a, "an ARC instance over %d", CUSTOS_ARC_MAX) + 1;
+			if (at[inst - 1][k] != SIZE_MAX)
+				return arc_fail(a, "a second %s for instance %u", arc_names[k], inst) + 1;
+			at[inst - 1][k] = i;
+			*top = inst > *top ? inst : *top;
+		}
+	for (unsigned i = 0; i < *top; i++)
+		for (int k = 0; k < 3; k++)
+			if (at[i][k] == SIZE_MAX)
+				return arc_fail(a, "ARC set %u is incomplete (no %s)", i + 1, arc_names[k]) + 1;
+	return 0;
+}
+
+static void set_of(custos_arc_set *s, unsigned inst, const dkim_sig *ams, const dkim_sig *as,
+		   const char *cv)
+{
+	memset(s, 0, sizeof *s);
+	s->instance = inst;
+	memcpy(s->ams_verdict, ams->verdict, sizeof s->ams_verdict);
+	memcpy(s->as_verdict, as->verdict, sizeof s->as_verdict);
+	snprintf(s->ams_d, sizeof s->ams_d, "%s", ams->d);
+	snprintf(s->ams_s, sizeof s->ams_s, "%s", ams->s);
+	snprintf(s->as_d, sizeof s->as_d, "%s", as->d);
+	snprintf(s->as_s, sizeof s->as_s, "%s", as->s);
+	snprintf(s->cv, sizeof s->cv, "%s", cv);
+	snprintf(s->reason, sizeof s->reason, "%s", ams->reason[0] ? ams->reason : as->reason);
+}
+
+/* The cv= an ARC-Seal states, as written (at most 7 bytes). */
+static void seal_cv(const msg *m, size_t idx, char cv[8])
+{
+	size_t len;
+	const uint8_t *f = field_at(m, idx, &len);
+	size_t nl = m->h.f[idx].name_len;
+	dkim_tag t[TAGS_MAX];
+	int nt = dkim_tags_parse(f + nl + 1, len - nl - 1, t, TAGS_MAX);
+	const dkim_tag *c = nt > 0 ? tag(t, nt, "cv") : NULL;
+	snprintf(cv, 8, "%.*s", c ? (int)(c->val_len < 7 ? c->val_len : 7) : 0, c ? (const char *)c->val : "");
+}
+
+/* Verify every set from the newest down; judge the chain as RFC 8617 §5.2 does. */
+static int arc_judge(msg *m, custos_arc *a, size_t at[][3], unsigned top)
+{
+	a->sets = calloc(top, sizeof *a->sets);
+	if (!a->sets)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	for (unsigned inst = top; inst >= 1; inst--) {
+		dkim_sig ams, as;
+		m->n_arc_fields = 0;
+		for (unsigned j = 0; j < inst; j++)
+			for (int k = 0; k < 3; k++)
+				m->arc_fields[m->n_arc_fields++] = at[j][k];
+		int rc = verify_one(m, at[inst - 1][1], inst, &ams, SIG_AMS);
+		if (rc == 0)
+			rc = verify_one(m, at[inst - 1][2], inst, &as, SIG_AS);
+		if (rc < 0)
+			return rc;
+		char cv[8];
+		seal_cv(m, at[inst - 1][2], cv);
+		set_of(&a->sets[a->n_sets++], inst, &ams, &as, cv);
+	}
+	const custos_arc_set *newest = &a->sets[0];
+	if (strcmp(newest->ams_verdict, "pass") != 0)
+		return arc_fail(a, "the newest ARC-Message-Signature (i=%u) does not verify: %s", top,
+				newest->reason);
+	for (size_t k = 0; k < a->n_sets; k++) {
+		const custos_arc_set *s = &a->sets[k];
+		if (strcmp(s->cv, "fail") == 0)
+			return arc_fail(a, "ARC-Seal i=%u says cv=fail: the chain was broken there", s->instance);
+		if (strcmp(s->as_verdict, "pass") != 0)
+			return arc_fail(a, "ARC-Seal i=%u does not verify: %s", s->instance, s->reason);
+		if ((s->instance == 1) != (strcmp(s->cv, "none") == 0))
+			return arc_fail(a, "ARC-Seal i=%u says cv=%s", s->instance, s->cv);
+	}
+	snprintf(a->verdict, sizeof a->verdict, "pass");
+	return 0;
+}
+
+int dkim_verify_arc(const uint8_t *p, size_t n, const dkim_key_lookup *keys, int64_t now,
+		    custos_arc *out)
+{
+	memset(out, 0, sizeof *out);
+	snprintf(out->verdict, sizeof out->verdict, "none");
+	if (n > DKIM_MESSAGE_MAX)
+		return custos_error_set(CUSTOS_ELIMIT, "a message over %zu bytes is not verified",
+					DKIM_MESSAGE_MAX);
+	msg *m = calloc(1, sizeof *m);
+	size_t (*at)[3] = malloc(CUSTOS_ARC_MAX * sizeof *at);
+	int rc = m && at ? 0 : custos_error_set(CUSTOS_ERROR, "out of memory");
+	if (rc == 0) {
+		m->now = now;
+		m->keys = keys;
+		rc = msg_load(m, p, n);
+	}
+	unsigned top = 0;
+	if (rc == 0) {
+		memset(at, 0xff, CUSTOS_ARC_MAX * sizeof *at);
+		rc = arc_collect(m, out, at, &top);
+		rc = rc > 0 ? 0 : top ? arc_judge(m, out, at, top) : 0;
+	}
+	out->instances = top;
+	if (m)
+		msg_free(m);
+	free(m);
+	free(at);
+	return rc;
+}
+
+void dkim_arc_clear(custos_arc *a)
+{
+	free(a->sets);
+	memset(a, 0, sizeof *a);
 }

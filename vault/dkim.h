@@ -41,6 +41,14 @@ typedef custos_dkim_sig dkim_sig;
 int dkim_verify_message(const uint8_t *msg, size_t n, const dkim_key_lookup *keys, int64_t now,
 			dkim_sig **sigs, size_t *nsigs);
 
+/* The ARC chain of msg (RFC 8617 §5.2): out->verdict "none" (no ARC fields), "pass" or
+ * "fail" with the reason, and each set's report, newest first (free with dkim_arc_clear).
+ * As python3-dkim: rsa-sha256 only; an ARC-Message-Signature without c= is relaxed; a
+ * seal's cv=fail anywhere fails the chain (python3-dkim calls that a chain "ended"). */
+int dkim_verify_arc(const uint8_t *msg, size_t n, const dkim_key_lookup *keys, int64_t now,
+		    custos_arc *out);
+void dkim_arc_clear(custos_arc *a);
+
 /* A tag=value list (RFC 6376 §3.2), as python3-dkim reads it: entries split at ';',
  * names and values stripped of white space. Returns the number of tags (<= max), or
  * CUSTOS_EINVALID (a tag without '=', a bad name, a repeated tag). */

@@ -217,13 +217,17 @@ int dkim_zone_parse(const uint8_t *p, size_t n, dkim_keyset *ks)
 }
 
 int custos_dkim_check(const uint8_t *zone, size_t zn, const uint8_t *msg, size_t mn, int64_t now,
-		      custos_dkim_sig **out, size_t *n)
+		      custos_dkim_sig **out, size_t *n, custos_arc *arc)
 {
 	dkim_keyset ks = {0};
 	int rc = dkim_zone_parse(zone, zn, &ks);
 	if (rc == 0) {
 		dkim_key_lookup l = dkim_keyset_lookup(&ks);
 		rc = dkim_verify_message(msg, mn, &l, now, out, n);
+		if (rc == 0 && arc && (rc = dkim_verify_arc(msg, mn, &l, now, arc)) < 0) {
+			free(*out);
+			*out = NULL;
+		}
 	}
 	dkim_keyset_free(&ks);
 	return rc;
@@ -263,9 +267,13 @@ static int mb_end(const container_member *m, const char *outcome, const char *de
 	mbox_check *c = ud;
 	custos_dkim_sig *sigs = NULL;
 	size_t n = 0;
+	custos_arc arc = {0};
 	int rc = c->msg.failed ? custos_error_set(CUSTOS_ELIMIT, "a message over %zu bytes", DKIM_MESSAGE_MAX)
 			       : dkim_verify_message(c->msg.p, c->msg.n, &c->keys, c->now, &sigs, &n);
-	rc = c->fn(m->index + 1, rc, sigs, n, c->ud);
+	if (rc == 0)
+		rc = dkim_verify_arc(c->msg.p, c->msg.n, &c->keys, c->now, &arc);
+	rc = c->fn(m->index + 1, rc, sigs, n, &arc, c->ud);
+	dkim_arc_clear(&arc);
 	free(sigs);
 	return rc < 0 ? rc : 0;
 }
@@ -289,4 +297,9 @@ int custos_dkim_check_mbox(const uint8_t *zone, size_t zn, int fd, int64_t now,
 	buf_free(&c.msg);
 	dkim_keyset_free(&ks);
 	return rc;
+}
+
+void custos_arc_clear(custos_arc *arc)
+{
+	dkim_arc_clear(arc);
 }

@@ -233,27 +233,100 @@ static int parse_pair(const char *line, bool is_flag, char **name, char **value)
 	}
 	*name = (char *)a.p;
 	*value = (char *)b.p;
-	return is_flag ? 4 : 3;
+	return is_flag ? LINE_FLAG : LINE_META;
 }
 
-int evidence_parse_line(const char *line, uint8_t id[CUSTOS_ITEM_ID_LEN], char kind[32],
-			custos_dkim_sig *s, char **name, char **value)
+int evidence_put_arc(buf *b, const custos_arc *a)
 {
-	if (strncmp(line, "meta ", 5) == 0 || strncmp(line, "flag ", 5) == 0)
-		return parse_pair(line, line[0] == 'f', name, value);
-	if (strncmp(line, "item ", 5) == 0) {
+	buf_printf(b, "arc %s %u", a->verdict, a->instances);
+	put_esc_field(b, a->reason);
+	return buf_check(b);
+}
+
+int evidence_put_arc_set(buf *b, const custos_arc_set *s)
+{
+	buf_printf(b, "arc-set %u %s", s->instance, s->ams_verdict);
+	put_esc_field(b, s->ams_d);
+	put_esc_field(b, s->ams_s);
+	buf_printf(b, " %s", s->as_verdict);
+	put_esc_field(b, s->as_d);
+	put_esc_field(b, s->as_s);
+	put_esc_field(b, s->cv);
+	put_esc_field(b, s->reason);
+	return buf_check(b);
+}
+
+static bool verdict_ok(const char *f, size_t n, bool none)
+{
+	return field_is(f, n, "pass") || field_is(f, n, "fail") || (none && field_is(f, n, "none"));
+}
+
+static int parse_arc(const char *line, custos_arc *a)
+{
+	const char *f[4];
+	size_t fl[4];
+	uint64_t n;
+	memset(a, 0, sizeof *a);
+	if (split_exact(line, f, fl, 4) < 0 || !verdict_ok(f[1], fl[1], false) ||
+	    u64_parse(&n, f[2], fl[2]) < 0 || n == 0 || n > CUSTOS_ARC_MAX ||
+	    esc_field(a->reason, sizeof a->reason, f[3], fl[3]) < 0)
+		return CUSTOS_CORRUPT("event: a malformed arc line");
+	memcpy(a->verdict, f[1], fl[1]);
+	a->instances = (unsigned)n;
+	return LINE_ARC;
+}
+
+static int parse_arc_set(const char *line, custos_arc_set *s)
+{
+	const char *f[10];
+	size_t fl[10];
+	uint64_t n;
+	memset(s, 0, sizeof *s);
+	if (split_exact(line, f, fl, 10) < 0 || u64_parse(&n, f[1], fl[1]) < 0 || n == 0 ||
+	    n > CUSTOS_ARC_MAX || !verdict_ok(f[2], fl[2], false) || !verdict_ok(f[5], fl[5], false) ||
+	    esc_field(s->ams_d, sizeof s->ams_d, f[3], fl[3]) < 0 ||
+	    esc_field(s->ams_s, sizeof s->ams_s, f[4], fl[4]) < 0 ||
+	    esc_field(s->as_d, sizeof s->as_d, f[6], fl[6]) < 0 ||
+	    esc_field(s->as_s, sizeof s->as_s, f[7], fl[7]) < 0 ||
+	    esc_field(s->cv, sizeof s->cv, f[8], fl[8]) < 0 ||
+	    esc_field(s->reason, sizeof s->reason, f[9], fl[9]) < 0)
+		return CUSTOS_CORRUPT("event: a malformed arc-set line");
+	s->instance = (unsigned)n;
+	memcpy(s->ams_verdict, f[2], fl[2]);
+	memcpy(s->as_verdict, f[5], fl[5]);
+	return LINE_ARC_SET;
+}
+
+static bool starts_with(const char *line, const char *label)
+{
+	size_t k = strlen(label);
+	return strncmp(line, label, k) == 0 && line[k] == ' ';
+}
+
+int evidence_parse_line(const char *line, evidence_line *out)
+{
+	memset(out, 0, sizeof *out);
+	int rc = 0;
+	if (starts_with(line, "meta") || starts_with(line, "flag"))
+		rc = parse_pair(line, line[0] == 'f', &out->name, &out->value);
+	else if (starts_with(line, "arc"))
+		rc = parse_arc(line, &out->arc);
+	else if (starts_with(line, "arc-set"))
+		rc = parse_arc_set(line, &out->set);
+	else if (starts_with(line, "dkim"))
+		rc = parse_dkim(line, &out->sig) < 0 ? CUSTOS_CORRUPT("event: a malformed dkim line") : LINE_DKIM;
+	else if (starts_with(line, "item")) {
 		const char *f[3];
 		size_t fl[3];
 		if (split_exact(line, f, fl, 3) < 0 ||
-		    hex_decode(id, CUSTOS_ITEM_ID_LEN, f[1], fl[1]) < 0 || !evidence_kind_ok(f[2], fl[2]))
+		    hex_decode(out->id, CUSTOS_ITEM_ID_LEN, f[1], fl[1]) < 0 || !evidence_kind_ok(f[2], fl[2]))
 			return CUSTOS_CORRUPT("event: a malformed item line");
-		memcpy(kind, f[2], fl[2] + 1);
-		kind[fl[2]] = '\0';
-		return 1;
+		memcpy(out->kind, f[2], fl[2]);
+		out->kind[fl[2]] = '\0';
+		rc = LINE_ITEM;
 	}
-	if (strncmp(line, "dkim ", 5) == 0)
-		return parse_dkim(line, s) < 0 ? CUSTOS_CORRUPT("event: a malformed dkim line") : 2;
-	return 0;
+	out->type = rc > 0 ? rc : 0;
+	return rc;
 }
 
 /* ------------------------------------------------------------ whole events */
@@ -334,6 +407,67 @@ static int check_dkim_key(char *const *lines, size_t n)
 	return 0;
 }
 
+/* Where each kind of line may come within an item's lines: in this order. */
+static int rank(int type)
+{
+	static const int order[] = {[LINE_ITEM] = 0, [LINE_DKIM] = 1, [LINE_ARC] = 2,
+				    [LINE_ARC_SET] = 3, [LINE_META] = 4, [LINE_FLAG] = 5};
+	return order[type];
+}
+
+/* The line re-encoded from what was parsed (same_as compares). */
+static void encode_line(buf *b, const evidence_line *l)
+{
+	switch (l->type) {
+	case LINE_ITEM:
+		evidence_put_item(b, l->id, l->kind);
+		break;
+	case LINE_DKIM:
+		evidence_put_dkim(b, &l->sig);
+		break;
+	case LINE_ARC:
+		evidence_put_arc(b, &l->arc);
+		break;
+	case LINE_ARC_SET:
+		evidence_put_arc_set(b, &l->set);
+		break;
+	default:
+		evidence_put_meta(b, l->type == LINE_FLAG ? "flag" : "meta", l->name, l->value);
+	}
+}
+
+typedef struct item_state {
+	bool any, message, arc;
+	int last;       /* the rank of the item's last line */
+	unsigned next;  /* the next dkim index, or the next arc-set instance */
+	unsigned sets;  /* arc-set lines still due */
+} item_state;
+
+/* Does line l fit where it is? */
+static bool placed(item_state *st, const evidence_line *l)
+{
+	if (l->type == LINE_ITEM) {
+		bool ok = !st->any || st->sets == 0;
+		*st = (item_state){.any = true, .message = strcmp(l->kind, "message") == 0};
+		return ok;
+	}
+	if (!st->any || rank(l->type) < st->last || (st->sets && l->type != LINE_ARC_SET))
+		return false;
+	bool ok = true;
+	if (l->type == LINE_DKIM) {
+		ok = st->message && l->sig.index == st->next++;
+	} else if (l->type == LINE_ARC) {
+		ok = st->message && !st->arc;
+		st->arc = true;
+		st->sets = st->next = l->arc.instances; /* newest first */
+	} else if (l->type == LINE_ARC_SET) {
+		ok = st->sets > 0 && l->set.instance == st->next--;
+		st->sets -= st->sets > 0;
+	}
+	st->last = rank(l->type);
+	return ok;
+}
+
 static int check_analysis(char *const *lines, size_t n)
 {
 	size_t i = 0;
@@ -341,43 +475,30 @@ static int check_analysis(char *const *lines, size_t n)
 	if (rc < 0)
 		return rc;
 	i += (size_t)rc;
-	bool any = false, message = false;
-	unsigned next_sig = 0;
-	int last = 0; /* the kind of the item's last line: dkim (2), meta (3), flag (4) */
+	item_state st = {0};
 	for (; i < n; i++) {
-		uint8_t id[CUSTOS_ITEM_ID_LEN];
-		char kind[32], *name = NULL, *value = NULL;
-		custos_dkim_sig s;
-		rc = evidence_parse_line(lines[i], id, kind, &s, &name, &value);
+		evidence_line l;
+		rc = evidence_parse_line(lines[i], &l);
 		if (rc == 0)
 			return CUSTOS_CORRUPT("event: unexpected line '%.40s'", lines[i]);
 		if (rc < 0)
 			return rc;
 		buf b;
 		buf_init(&b, EVENT_MAX);
-		bool placed = rc == 1 || (any && rc >= last && (rc != 2 || (message && s.index == next_sig++)));
-		if (rc == 1) {
-			any = true;
-			message = strcmp(kind, "message") == 0;
-			next_sig = 0;
-			last = 2;
-			evidence_put_item(&b, id, kind);
-		} else if (rc == 2) {
-			evidence_put_dkim(&b, &s);
-		} else {
-			last = rc;
-			evidence_put_meta(&b, rc == 4 ? "flag" : "meta", name, value);
-		}
-		free(name);
-		free(value);
-		if (!placed) {
+		encode_line(&b, &l);
+		bool ok = placed(&st, &l);
+		free(l.name);
+		free(l.value);
+		if (!ok) {
 			buf_free(&b);
 			return CUSTOS_CORRUPT("event: '%.40s' out of place", lines[i]);
 		}
 		if ((rc = same_as(lines[i], &b)) < 0)
 			return rc;
 	}
-	return any ? 0 : CUSTOS_CORRUPT("event: an analysis event without items");
+	if (st.sets)
+		return CUSTOS_CORRUPT("event: an arc line without all its arc-set lines");
+	return st.any ? 0 : CUSTOS_CORRUPT("event: an analysis event without items");
 }
 
 int evidence_lines_check(const char *action, char *const *lines, size_t n)

@@ -31,10 +31,25 @@ int evidence_put_item(buf *b, const uint8_t id[CUSTOS_ITEM_ID_LEN], const char *
 int evidence_put_dkim(buf *b, const custos_dkim_sig *s);
 /* "meta <name> <value>" and "flag <token> <detail>" (document signals, FS §13.5). */
 int evidence_put_meta(buf *b, const char *label, const char *name, const char *value);
-/* Parse an analysis line: 1 "item" (id, kind filled), 2 "dkim" (*s filled), 3 "meta" and
- * 4 "flag" (*name, *value malloc'd), 0 another line. */
-int evidence_parse_line(const char *line, uint8_t id[CUSTOS_ITEM_ID_LEN], char kind[32],
-			custos_dkim_sig *s, char **name, char **value);
+/* "arc" and "arc-set" lines: a message's ARC chain and each of its sets (FS §13.4). */
+int evidence_put_arc(buf *b, const custos_arc *a);
+int evidence_put_arc_set(buf *b, const custos_arc_set *s);
+
+/* One analysis line, parsed. */
+enum { LINE_ITEM = 1, LINE_DKIM, LINE_META, LINE_FLAG, LINE_ARC, LINE_ARC_SET };
+typedef struct evidence_line {
+	int type;
+	uint8_t id[CUSTOS_ITEM_ID_LEN]; /* item */
+	char kind[32];
+	custos_dkim_sig sig;            /* dkim */
+	custos_arc arc;                 /* arc (sets NULL) */
+	custos_arc_set set;             /* arc-set */
+	char *name, *value;             /* meta, flag: malloc'd */
+} evidence_line;
+/* The line's type (LINE_*), 0 for another line, or CUSTOS_CORRUPT-style error. Free
+ * name and value. */
+int evidence_parse_line(const char *line, evidence_line *out);
+
 /* Is this a kind of item an analysis names? */
 bool evidence_kind_ok(const char *kind, size_t n);
 

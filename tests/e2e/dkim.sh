@@ -86,6 +86,35 @@ $COMPARE mbox.json corpus/expected.jsonl --map cases.sorted >cmp-mbox.txt || { c
 $COMPARE mbox.json ref-mbox.jsonl --map cases.sorted >cmp-mbox2.txt || { cat cmp-mbox2.txt; fail "differs from dkimpy's own mbox reading"; }
 tail -1 cmp-mbox2.txt
 
+note "ARC chains (RFC 8617): custos's verdict equals python3-dkim's arc_verify on each"
+"$PY" "$ROOT/testdata/make-arc-corpus.py" arc >/dev/null
+for f in arc/msgs/*.eml; do
+	set +e
+	"$CUSTOS" dkim-verify --keys arc/keys.zone --at 2024-06-01T00:00:00Z --json "$f" >"$f.json"
+	set -e
+done
+"$PY" - arc <<'EOF'
+import json, os, sys
+d = sys.argv[1]
+n = 0
+for line in open(os.path.join(d, "expected.jsonl")):
+    want = json.loads(line)
+    got = [o["arc"] for o in json.load(open(os.path.join(d, "msgs", want["case"] + ".eml.json"))) if "arc" in o]
+    verdict = got[0]["verdict"] if got else "none"
+    sets = got[0]["instances"] if got else 0
+    if verdict != want["cv"]:
+        sys.exit("FAIL: %s: custos %s (%s), python3-dkim %s (%s)" % (want["case"], verdict,
+                 got[0]["reason"] if got else "", want["cv"], want["reason"]))
+    if got and verdict == "pass" and len(got[0]["sets"]) != sets:
+        sys.exit("FAIL: %s: %d set reports for %d sets" % (want["case"], len(got[0]["sets"]), sets))
+    n += 1
+if n < 7:
+    sys.exit("FAIL: only %d ARC cases" % n)
+print("ARC: %d chains, every verdict equals python3-dkim's" % n)
+EOF
+expect_exit 1 "$CUSTOS" dkim-verify --keys arc/keys.zone --at 2024-06-01T00:00:00Z arc/msgs/arc-older-set-changed.eml
+grep_out "ARC chain of 2 sets: fail: ARC-Seal i=2 does not verify"
+
 note "the vault's key store: dkim-key add records where and when; refusals name the cause"
 expect_exit 2 cx dkim-key add "$Z"
 printf 'www.example.org. 300 IN TXT "v=spf1 -all"\n' >notdkim.zone
