@@ -696,7 +696,8 @@ static int analysis_event(const event *ev, void *ud)
 				(sigs = g)[ns++] = l.sig;
 		} else if (k == LINE_ARC && mine) {
 			arc = l.arc;
-			if (!(arc.sets = calloc(arc.instances, sizeof *arc.sets)))
+			arc.n_sets = 0; /* filled by the arc-set lines */
+			if (!(arc.sets = calloc(arc.instances + 1, sizeof *arc.sets)))
 				rc = custos_error_set(CUSTOS_ERROR, "out of memory");
 		} else if (k == LINE_ARC_SET && mine && arc.sets && arc.n_sets < arc.instances) {
 			arc.sets[arc.n_sets++] = l.set;

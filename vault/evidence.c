@@ -238,7 +238,7 @@ static int parse_pair(const char *line, bool is_flag, char **name, char **value)
 
 int evidence_put_arc(buf *b, const custos_arc *a)
 {
-	buf_printf(b, "arc %s %u", a->verdict, a->instances);
+	buf_printf(b, "arc %s %zu", a->verdict, a->n_sets); /* the arc-set lines that follow */
 	put_esc_field(b, a->reason);
 	return buf_check(b);
 }
@@ -268,11 +268,12 @@ static int parse_arc(const char *line, custos_arc *a)
 	uint64_t n;
 	memset(a, 0, sizeof *a);
 	if (split_exact(line, f, fl, 4) < 0 || !verdict_ok(f[1], fl[1], false) ||
-	    u64_parse(&n, f[2], fl[2]) < 0 || n == 0 || n > CUSTOS_ARC_MAX ||
+	    u64_parse(&n, f[2], fl[2]) < 0 || n > CUSTOS_ARC_MAX ||
 	    esc_field(a->reason, sizeof a->reason, f[3], fl[3]) < 0)
 		return CUSTOS_CORRUPT("event: a malformed arc line");
 	memcpy(a->verdict, f[1], fl[1]);
 	a->instances = (unsigned)n;
+	a->n_sets = (size_t)n; /* the arc-set lines due (sets: NULL) */
 	return LINE_ARC;
 }
 

@@ -42,7 +42,7 @@ typedef struct evidence_line {
 	uint8_t id[CUSTOS_ITEM_ID_LEN]; /* item */
 	char kind[32];
 	custos_dkim_sig sig;            /* dkim */
-	custos_arc arc;                 /* arc (sets NULL) */
+	custos_arc arc;                 /* arc: instances = the arc-set lines due, sets NULL */
 	custos_arc_set set;             /* arc-set */
 	char *name, *value;             /* meta, flag: malloc'd */
 } evidence_line;

@@ -197,6 +197,20 @@ assert runs[1]["dkim"][0]["key_from"].startswith("event 3: later"), runs[1]
 expect_exit 0 "$CUSTOS" --key "$KEY" --vault "$VAULT2" ingest --no-analysis corpus/msgs/rsa-sha1.eml
 [ "$("$CUSTOS" --vault "$VAULT2" log --json | grep -c '"action":"analysis"')" = 2 ] || fail "--no-analysis made an event"
 
+note "ARC chains are recorded by the analysis too; one that fails as a whole, with no set lines"
+expect_exit 0 cx dkim-key add arc/keys.zone --obtained-from "the ARC test keys"
+expect_exit 0 cx ingest arc/msgs
+for c in arc-two-hops:pass:2 arc-missing-field:fail:0 arc-older-set-changed:fail:2; do
+	IFS=: read -r name verdict sets <<<"$c"
+	id=$(item_of_path "msgs/$name.eml")
+	expect_exit 0 cx inspect --json "$id"
+	"$PY" -c '
+import json, sys
+a = json.load(open(sys.argv[1]))["analyses"][-1]["arc"]
+assert (a["verdict"], len(a["sets"])) == (sys.argv[2], int(sys.argv[3])), a
+' "$T/out" "$verdict" "$sets" || fail "$name: $(cat "$T/out")"
+done
+
 note "the analysis events are custody events like any: signed, chained, checked by fsck"
 expect_exit 0 cx fsck --full
 expect_exit 0 "$CUSTOS" --vault "$VAULT2" fsck --full

@@ -239,7 +239,7 @@ static void analysis_event(void)
 	strcpy(f.reason, "double From: 2 From fields, 1 signed (the signature holds over the one it covers)");
 	put(&ll, &b, evidence_put_dkim(&b, &f));
 	/* its ARC chain: two sets, newest first (FS §13.4) */
-	custos_arc arc = {.verdict = "fail", .instances = 2,
+	custos_arc arc = {.verdict = "fail", .instances = 2, .n_sets = 2,
 			  .reason = "ARC-Seal i=1 does not verify: the seal does not verify"};
 	put(&ll, &b, evidence_put_arc(&b, &arc));
 	custos_arc_set s2 = {.instance = 2, .ams_verdict = "pass", .ams_d = "lists.example.net",
@@ -284,6 +284,8 @@ static void analysis_event(void)
 	char *no_item[] = {ll.l[0], ll.l[2]};
 	CHECK(evidence_lines_check("analysis", no_item, 2) < 0);
 	CHECK(evidence_lines_check("analysis", ll.l, 1) < 0);
+	char *whole[] = {ll.l[1], "arc fail 0 ARC%20set%201%20is%20incomplete"}; /* judged as a whole */
+	CHECK_RC(evidence_lines_check("analysis", whole, 2), 0);
 	char *sets_missing[] = {ll.l[1], ll.l[4], ll.l[5]};
 	CHECK(evidence_lines_check("analysis", sets_missing, 3) < 0);
 	char *sets_swapped[] = {ll.l[1], ll.l[4], ll.l[6], ll.l[5]};
