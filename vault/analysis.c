@@ -680,6 +680,7 @@ static int analysis_event(const event *ev, void *ud)
 	    esc_decode(&a.note, ev->lines[0] + 5, strlen(ev->lines[0] + 5)) < 0)
 		return CUSTOS_CORRUPT("analysis event %llu: bad note", (unsigned long long)ev->seq);
 	custos_arc arc = {0};
+	bool has_arc = false;
 	for (size_t i = 0; rc == 0 && i < ev->n_lines; i++) {
 		evidence_line l;
 		int k = evidence_parse_line(ev->lines[i], &l);
@@ -696,6 +697,7 @@ static int analysis_event(const event *ev, void *ud)
 				(sigs = g)[ns++] = l.sig;
 		} else if (k == LINE_ARC && mine) {
 			arc = l.arc;
+			has_arc = true;
 			arc.n_sets = 0; /* filled by the arc-set lines */
 			if (!(arc.sets = calloc(arc.instances + 1, sizeof *arc.sets)))
 				rc = custos_error_set(CUSTOS_ERROR, "out of memory");
@@ -711,7 +713,7 @@ static int analysis_event(const event *ev, void *ud)
 		free(l.value);
 	}
 	if (rc == 0 && mine) {
-		a.arc = arc.instances ? &arc : NULL;
+		a.arc = has_arc ? &arc : NULL;
 		a.sigs = sigs;
 		a.n_sigs = ns;
 		a.meta = sg.meta;
