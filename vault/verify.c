@@ -6,6 +6,7 @@
  */
 #include "checkpoint.h"
 #include "digest.h"
+#include "evidence.h"
 #include "fsutil.h"
 #include "keys.h"
 #include "merkle.h"
@@ -57,6 +58,11 @@ typedef struct checker {
 	void *probe_ud;
 	problem_fn on_problem; /* when there are no fsck options */
 	void *problem_ud;
+	/* the items of the events checked so far, for the analyses that name them (FS §13.4) */
+	struct {
+		uint8_t (*slot)[CUSTOS_ITEM_ID_LEN];
+		size_t cap, n;
+	} ids;
 	/* sources registered so far (FS §12) */
 	struct reg_source {
 		custos_bytes name;
@@ -462,6 +468,77 @@ static void check_items(checker *c, const event *ev, const custody_commit *cc)
 	free(mr);
 }
 
+/* ------------------------------------------------------------ analyses (FS §13.4) */
+
+/* An open-addressing set of item ids (an id is random: its first bytes index it). */
+static bool id_zero(const uint8_t *id)
+{
+	static const uint8_t zero[CUSTOS_ITEM_ID_LEN];
+	return memcmp(id, zero, CUSTOS_ITEM_ID_LEN) == 0;
+}
+
+static size_t id_slot(checker *c, const uint8_t *id)
+{
+	uint64_t h = le64_load(id);
+	size_t i = (size_t)(h & (c->ids.cap - 1));
+	while (!id_zero(c->ids.slot[i]) && memcmp(c->ids.slot[i], id, CUSTOS_ITEM_ID_LEN) != 0)
+		i = (i + 1) & (c->ids.cap - 1);
+	return i;
+}
+
+static void id_add(checker *c, const uint8_t *id)
+{
+	if (id_zero(id))
+		return;
+	if (2 * (c->ids.n + 1) > c->ids.cap) {
+		size_t cap = c->ids.cap ? 2 * c->ids.cap : 1024;
+		uint8_t(*old)[CUSTOS_ITEM_ID_LEN] = c->ids.slot;
+		size_t old_cap = c->ids.cap;
+		c->ids.slot = calloc(cap, CUSTOS_ITEM_ID_LEN);
+		if (!c->ids.slot) {
+			c->ids.slot = old;
+			return; /* no memory: analyses go unchecked rather than misreported */
+		}
+		c->ids.cap = cap;
+		c->ids.n = 0;
+		for (size_t i = 0; i < old_cap; i++)
+			if (!id_zero(old[i]))
+				id_add(c, old[i]);
+		free(old);
+	}
+	size_t i = id_slot(c, id);
+	if (id_zero(c->ids.slot[i])) {
+		memcpy(c->ids.slot[i], id, CUSTOS_ITEM_ID_LEN);
+		c->ids.n++;
+	}
+}
+
+static bool id_known(checker *c, const uint8_t *id)
+{
+	return c->ids.cap && !id_zero(c->ids.slot[id_slot(c, id)]);
+}
+
+/* Ingests add their items; an analysis may name only items received before it. */
+static void check_analysis_event(checker *c, const event *ev, const char *where)
+{
+	for (size_t i = 0; i < ev->n_items; i++)
+		id_add(c, ev->items[i].id);
+	if (strcmp(ev->action, "analysis") != 0)
+		return;
+	for (size_t i = 0; i < ev->n_lines; i++) {
+		evidence_line l;
+		int k = evidence_parse_line(ev->lines[i], &l);
+		free(l.name);
+		free(l.value);
+		if (k == LINE_ITEM && c->ids.slot && !id_known(c, l.id)) {
+			char hex[2 * CUSTOS_ITEM_ID_LEN + 1];
+			custos_hex(hex, l.id, CUSTOS_ITEM_ID_LEN);
+			problem(c, "bad-event", where, "an analysis of item %s, which no earlier event received",
+				hex);
+		}
+	}
+}
+
 /* ------------------------------------------------------------ sources (FS §12) */
 
 static struct reg_source *registered(checker *c, const custos_bytes *name)
@@ -654,6 +731,7 @@ static int check_commit(const uint8_t oid[20], void *ud)
 			ok = false;
 		}
 		check_source_event(c, &ev, where);
+		check_analysis_event(c, &ev, where);
 		if (c->check_items)
 			check_items(c, &ev, &cc);
 		if (c->merkle && strcmp(ev.action, "checkpoint") == 0)
@@ -946,6 +1024,7 @@ int vault_check_history(custos_vault *v, const uint8_t head[20], const custos_pu
 	free(c.commit_ok);
 	free(c.issued);
 	free_sources(&c);
+	free(c.ids.slot);
 	return 0;
 }
 
@@ -1003,6 +1082,7 @@ int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summa
 	free(c.commit_ok);
 	free(c.issued);
 	free_sources(&c);
+	free(c.ids.slot);
 	free(against);
 	custos_error_clear();
 	return c.problems ? custos_error_set(CUSTOS_EINTEGRITY, "%llu problem(s) found",
@@ -1104,6 +1184,7 @@ int custos_verify_file(custos_verify_result **out, custos_vault *v, const char *
 		free(c.commit_ok);
 		free(c.issued);
 		free_sources(&c);
+	free(c.ids.slot);
 		custos_error_clear();
 	}
 	free(l.items);

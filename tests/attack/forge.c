@@ -4,11 +4,12 @@
  * valid and only the checks that do not trust the key can catch it.
  *
  *   forge VAULT KEY PARENT SOURCE [--time T] [--swap-sig A B] [--key-as NEWKEY]
- *                                 [--sig-keynum HEX]
+ *                                 [--sig-keynum HEX] [--analysis-item HEX]
  *
  * Writes a commit on PARENT (hex) holding SOURCE's event and item files (copied, or
  * re-encoded with event time T and re-signed; --swap-sig gives item B the signature
  * file of item A; --sig-keynum names another key number in the event's source-signature
+ * line, re-signed; --analysis-item names another item in an analysis event's first item
  * line, re-signed), signs it with KEY, moves refs/heads/main from PARENT to it and prints
  * its id. The caller first points main at PARENT (git update-ref).
  */
@@ -30,12 +31,14 @@ int main(int argc, char **argv)
 {
 	if (argc < 5)
 		return fprintf(stderr, "usage: forge VAULT KEY PARENT SOURCE [options]\n"), 2;
-	const char *time_s = NULL, *swap_a = NULL, *swap_b = NULL, *keynum = NULL;
+	const char *time_s = NULL, *swap_a = NULL, *swap_b = NULL, *keynum = NULL, *item = NULL;
 	for (int i = 5; i < argc; i++) {
 		if (strcmp(argv[i], "--time") == 0 && i + 1 < argc)
 			time_s = argv[++i];
 		else if (strcmp(argv[i], "--sig-keynum") == 0 && i + 1 < argc)
 			keynum = argv[++i];
+		else if (strcmp(argv[i], "--analysis-item") == 0 && i + 1 < argc)
+			item = argv[++i];
 		else if (strcmp(argv[i], "--swap-sig") == 0 && i + 2 < argc) {
 			swap_a = argv[++i];
 			swap_b = argv[++i];
@@ -60,7 +63,7 @@ int main(int argc, char **argv)
 	buf eb, sb;
 	buf_init(&eb, EVENT_MAX);
 	buf_init(&sb, 256);
-	if (time_s || keynum) {
+	if (time_s || keynum || item) {
 		int64_t t;
 		uint8_t sig[64];
 		if (time_s && i64_parse(&t, time_s, strlen(time_s)) < 0)
@@ -69,6 +72,12 @@ int main(int argc, char **argv)
 			ev.time = t;
 		if (keynum && hex_decode(ev.source_sig_keynum, 8, keynum, strlen(keynum)) < 0)
 			die("--sig-keynum");
+		for (size_t i = 0; item && i < ev.n_lines; i++)
+			if (strncmp(ev.lines[i], "item ", 5) == 0 && strlen(item) == 32 &&
+			    strlen(ev.lines[i]) > 37) {
+				memcpy(ev.lines[i] + 5, item, 32);
+				break;
+			}
 		if (event_encode(&eb, &ev) < 0 || key_sign(sig, key, eb.p, eb.n) < 0 ||
 		    sigfile_encode(&sb, custos_key_public(key)->id, sig) < 0)
 			die("re-sign");

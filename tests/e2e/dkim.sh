@@ -214,4 +214,15 @@ done
 note "the analysis events are custody events like any: signed, chained, checked by fsck"
 expect_exit 0 cx fsck --full
 expect_exit 0 "$CUSTOS" --vault "$VAULT2" fsck --full
+note "a log re-signed by the key holder so that an analysis names an item nothing received"
+: "${FORGE:?set FORGE to the forge helper (meson does this)}"
+head=$(git -C "$VAULT/custody.git" rev-parse main)
+parent=$(git -C "$VAULT/custody.git" rev-parse main~1)
+git -C "$VAULT/custody.git" show main:EVENT >last.event
+grep -qx "action analysis" last.event || fail "the last event is not an analysis"
+git -C "$VAULT/custody.git" update-ref refs/heads/main "$parent"
+"$FORGE" "$VAULT" "$KEY" "$parent" "$head" --analysis-item 0123456789abcdef0123456789abcdef >/dev/null
+cx reindex >/dev/null
+expect_exit 1 cx fsck
+grep_out "PROBLEM bad-event: .*an analysis of item 0123456789abcdef0123456789abcdef, which no earlier event received"
 echo "dkim: ok"
