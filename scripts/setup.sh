@@ -56,6 +56,7 @@ demo() {
 	item=$("$c" --vault "$d/vault" verify --json "$d/sample-drop/contracts/side-letter.docx" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["receipts"][0]["item"])')
 	"$c" --vault "$d/vault" show "$item"
+	"$c" --vault "$d/vault" inspect "$item"
 	"$c" --vault "$d/vault" log "$item"
 	"$c" --vault "$d/vault" checkpoint -o "$d/checkpoint"
 	"$c" --vault "$d/vault" prove "$item" -o "$d/exhibit.proof"
