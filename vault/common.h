@@ -99,6 +99,8 @@ bool is_lower_hex(const char *s, size_t n);
 char *b64_encode(const uint8_t *p, size_t n);
 /* Append "<label> <base64(p)>\n" (the buffer fails if encoding does). */
 void buf_put_b64_line(buf *b, const char *label, const uint8_t *p, size_t n);
+/* A Unicode code point (<= 0x10FFFF) as UTF-8. */
+void buf_put_utf8(buf *b, uint32_t c);
 int b64_decode(uint8_t *out, size_t outmax, size_t *outlen, const char *s, size_t n);
 
 /* Seconds since the epoch, UTC, now (overridable with CUSTOS_FAKE_TIME for tests). */

@@ -343,25 +343,6 @@ static const uint16_t pdfdoc_hi[31] = {
 	0x2030, 0x201E, 0x201C, 0x201D, 0x2018, 0x2019, 0x201A, 0x2122, 0xFB01, 0xFB02, 0x0141,
 	0x0152, 0x0160, 0x0178, 0x017D, 0x0131, 0x0142, 0x0153, 0x0161, 0x017E};
 
-static void put_u(buf *b, uint32_t c)
-{
-	if (c < 0x80) {
-		buf_putc(b, (int)c);
-	} else if (c < 0x800) {
-		buf_putc(b, 0xC0 | (int)(c >> 6));
-		buf_putc(b, 0x80 | (int)(c & 0x3F));
-	} else if (c < 0x10000) {
-		buf_putc(b, 0xE0 | (int)(c >> 12));
-		buf_putc(b, 0x80 | (int)((c >> 6) & 0x3F));
-		buf_putc(b, 0x80 | (int)(c & 0x3F));
-	} else {
-		buf_putc(b, 0xF0 | (int)(c >> 18));
-		buf_putc(b, 0x80 | (int)((c >> 12) & 0x3F));
-		buf_putc(b, 0x80 | (int)((c >> 6) & 0x3F));
-		buf_putc(b, 0x80 | (int)(c & 0x3F));
-	}
-}
-
 /* Text string bytes (UTF-16BE with its BOM, else PDFDocEncoding) as UTF-8. */
 static void text_string(buf *out, const uint8_t *s, size_t n)
 {
@@ -375,12 +356,12 @@ static void text_string(buf *out, const uint8_t *s, size_t n)
 					i += 2;
 				}
 			}
-			put_u(out, u);
+			buf_put_utf8(out, u);
 		}
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		put_u(out, s[i] >= 0x80 && s[i] < 0x9F ? pdfdoc_hi[s[i] - 0x80] : s[i]);
+		buf_put_utf8(out, s[i] >= 0x80 && s[i] < 0x9F ? pdfdoc_hi[s[i] - 0x80] : s[i]);
 }
 
 /* A literal string at c->p[c->i] == '(': its bytes, escapes resolved. */

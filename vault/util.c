@@ -407,3 +407,22 @@ void buf_put_b64_line(buf *b, const char *label, const uint8_t *p, size_t n)
 		b->failed = true;
 	free(v);
 }
+
+void buf_put_utf8(buf *b, uint32_t c)
+{
+	if (c < 0x80) {
+		buf_putc(b, (int)c);
+	} else if (c < 0x800) {
+		buf_putc(b, 0xC0 | (int)(c >> 6));
+		buf_putc(b, 0x80 | (int)(c & 0x3F));
+	} else if (c < 0x10000) {
+		buf_putc(b, 0xE0 | (int)(c >> 12));
+		buf_putc(b, 0x80 | (int)((c >> 6) & 0x3F));
+		buf_putc(b, 0x80 | (int)(c & 0x3F));
+	} else {
+		buf_putc(b, 0xF0 | (int)(c >> 18));
+		buf_putc(b, 0x80 | (int)((c >> 12) & 0x3F));
+		buf_putc(b, 0x80 | (int)((c >> 6) & 0x3F));
+		buf_putc(b, 0x80 | (int)(c & 0x3F));
+	}
+}

@@ -43,25 +43,6 @@ static bool skip_past(scan *s, const char *lit)
 	return true;
 }
 
-static void put_utf8(buf *b, uint32_t c)
-{
-	if (c < 0x80) {
-		buf_putc(b, (int)c);
-	} else if (c < 0x800) {
-		buf_putc(b, 0xC0 | (int)(c >> 6));
-		buf_putc(b, 0x80 | (int)(c & 0x3F));
-	} else if (c < 0x10000) {
-		buf_putc(b, 0xE0 | (int)(c >> 12));
-		buf_putc(b, 0x80 | (int)((c >> 6) & 0x3F));
-		buf_putc(b, 0x80 | (int)(c & 0x3F));
-	} else {
-		buf_putc(b, 0xF0 | (int)(c >> 18));
-		buf_putc(b, 0x80 | (int)((c >> 12) & 0x3F));
-		buf_putc(b, 0x80 | (int)((c >> 6) & 0x3F));
-		buf_putc(b, 0x80 | (int)(c & 0x3F));
-	}
-}
-
 /* One reference at p[0] == '&': its length, 0 when it is not one we decode. */
 static size_t reference(const uint8_t *p, size_t n, buf *out)
 {
@@ -91,7 +72,7 @@ static size_t reference(const uint8_t *p, size_t n, buf *out)
 	}
 	if (i >= n || p[i] != ';' || digits == 0 || c == 0 || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000))
 		return 0;
-	put_utf8(out, c);
+	buf_put_utf8(out, c);
 	return i + 1;
 }
 
