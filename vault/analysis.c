@@ -6,6 +6,7 @@
 #include "dkimkeys.h"
 #include "docmeta.h"
 #include "evidence.h"
+#include "analysis.h"
 #include "index.h"
 #include "mail.h"
 #include "record.h"
@@ -118,6 +119,12 @@ static int add_to_set(const custos_dkim_key_info *k, void *ud)
 	snprintf(from, sizeof from, "%s%s%s", k->obtained_from ? k->obtained_from : "",
 		 at[0] ? ", obtained " : "", at);
 	return dkim_keyset_add(ud, k->name, strlen(k->name), k->value, k->value_len, k->seq, from);
+}
+
+int analysis_keys_add_event(dkim_keyset *ks, const event *ev)
+{
+	keys_walk kw = {add_to_set, ks};
+	return key_event(ev, &kw);
 }
 
 static int vault_keyset(custos_vault *v, dkim_keyset *ks)
@@ -456,6 +463,23 @@ static int analyse_one(run *r, const custos_item *it)
 	buf_free(&b);
 	dkim_arc_clear(&arc);
 	free(sigs);
+	return rc;
+}
+
+int analysis_redo(custos_vault *v, const dkim_keyset *keys, int64_t now,
+		  const uint8_t id[CUSTOS_ITEM_ID_LEN], line_list *out)
+{
+	char hex[2 * CUSTOS_ITEM_ID_LEN + 1];
+	custos_hex(hex, id, CUSTOS_ITEM_ID_LEN);
+	custos_item *it = NULL;
+	int rc = custos_item_find(&it, v, hex, CUSTOS_FIND_EXACT);
+	if (rc < 0)
+		return rc;
+	custos_analysis_summary sum = {0};
+	run r = {.v = v, .keys = *keys, .now = now, .sum = &sum};
+	rc = analyse_one(&r, it);
+	*out = r.ll;
+	custos_item_free(it);
 	return rc;
 }
 

@@ -6,7 +6,7 @@
  */
 #include "checkpoint.h"
 #include "digest.h"
-#include "evidence.h"
+#include "analysis.h"
 #include "fsutil.h"
 #include "keys.h"
 #include "merkle.h"
@@ -63,6 +63,8 @@ typedef struct checker {
 		uint8_t (*slot)[CUSTOS_ITEM_ID_LEN];
 		size_t cap, n;
 	} ids;
+	/* fsck --full: the DKIM keys stored so far, to redo each analysis with (FS §13) */
+	dkim_keyset keys;
 	/* sources registered so far (FS §12) */
 	struct reg_source {
 		custos_bytes name;
@@ -518,11 +520,40 @@ static bool id_known(checker *c, const uint8_t *id)
 	return c->ids.cap && !id_zero(c->ids.slot[id_slot(c, id)]);
 }
 
-/* Ingests add their items; an analysis may name only items received before it. */
+/* fsck --full: the analysis of the item whose lines start at lines[0] done again, at the
+ * event's time with the keys stored before it, must write the same lines. */
+static void redo_analysis(checker *c, const event *ev, size_t at, const uint8_t *id,
+			  const char *where)
+{
+	size_t end = at + 1;
+	while (end < ev->n_lines && strncmp(ev->lines[end], "item ", 5) != 0)
+		end++;
+	line_list again = {0};
+	char hex[2 * CUSTOS_ITEM_ID_LEN + 1];
+	custos_hex(hex, id, CUSTOS_ITEM_ID_LEN);
+	if (analysis_redo(c->v, &c->keys, ev->time, id, &again) < 0) {
+		problem(c, "analysis-mismatch", where, "item %s cannot be analysed again: %s", hex,
+			custos_error_last());
+		return;
+	}
+	size_t k = 0;
+	while (k < again.n && at + k < end && strcmp(again.l[k], ev->lines[at + k]) == 0)
+		k++;
+	if (k < again.n || at + k < end)
+		problem(c, "analysis-mismatch", where, "item %s: recorded '%.80s', found again '%.80s'", hex,
+			at + k < end ? ev->lines[at + k] : "(nothing)", k < again.n ? again.l[k] : "(nothing)");
+	line_list_free(&again);
+}
+
+/* Ingests add their items; an analysis may name only items received before it, and, with
+ * --full, must be what analysing them again finds. */
 static void check_analysis_event(checker *c, const event *ev, const char *where)
 {
 	for (size_t i = 0; i < ev->n_items; i++)
 		id_add(c, ev->items[i].id);
+	bool full = c->o && c->o->full;
+	if (full && strcmp(ev->action, "dkim-key") == 0 && analysis_keys_add_event(&c->keys, ev) < 0)
+		problem(c, "bad-event", where, "%s", custos_error_last());
 	if (strcmp(ev->action, "analysis") != 0)
 		return;
 	for (size_t i = 0; i < ev->n_lines; i++) {
@@ -530,12 +561,15 @@ static void check_analysis_event(checker *c, const event *ev, const char *where)
 		int k = evidence_parse_line(ev->lines[i], &l);
 		free(l.name);
 		free(l.value);
-		if (k == LINE_ITEM && c->ids.slot && !id_known(c, l.id)) {
-			char hex[2 * CUSTOS_ITEM_ID_LEN + 1];
-			custos_hex(hex, l.id, CUSTOS_ITEM_ID_LEN);
+		if (k != LINE_ITEM)
+			continue;
+		char hex[2 * CUSTOS_ITEM_ID_LEN + 1];
+		custos_hex(hex, l.id, CUSTOS_ITEM_ID_LEN);
+		if (c->ids.slot && !id_known(c, l.id))
 			problem(c, "bad-event", where, "an analysis of item %s, which no earlier event received",
 				hex);
-		}
+		else if (full)
+			redo_analysis(c, ev, i, l.id, where);
 	}
 }
 
@@ -1025,6 +1059,7 @@ int vault_check_history(custos_vault *v, const uint8_t head[20], const custos_pu
 	free(c.issued);
 	free_sources(&c);
 	free(c.ids.slot);
+	dkim_keyset_free(&c.keys);
 	return 0;
 }
 
@@ -1083,6 +1118,7 @@ int custos_fsck(custos_vault *v, const custos_fsck_opts *opts, custos_fsck_summa
 	free(c.issued);
 	free_sources(&c);
 	free(c.ids.slot);
+	dkim_keyset_free(&c.keys);
 	free(against);
 	custos_error_clear();
 	return c.problems ? custos_error_set(CUSTOS_EINTEGRITY, "%llu problem(s) found",
@@ -1185,6 +1221,7 @@ int custos_verify_file(custos_verify_result **out, custos_vault *v, const char *
 		free(c.issued);
 		free_sources(&c);
 	free(c.ids.slot);
+	dkim_keyset_free(&c.keys);
 		custos_error_clear();
 	}
 	free(l.items);

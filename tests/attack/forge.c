@@ -5,12 +5,14 @@
  *
  *   forge VAULT KEY PARENT SOURCE [--time T] [--swap-sig A B] [--key-as NEWKEY]
  *                                 [--sig-keynum HEX] [--analysis-item HEX]
+ *                                 [--analysis-replace OLD NEW]
  *
  * Writes a commit on PARENT (hex) holding SOURCE's event and item files (copied, or
  * re-encoded with event time T and re-signed; --swap-sig gives item B the signature
  * file of item A; --sig-keynum names another key number in the event's source-signature
  * line, re-signed; --analysis-item names another item in an analysis event's first item
- * line, re-signed), signs it with KEY, moves refs/heads/main from PARENT to it and prints
+ * line, --analysis-replace puts NEW for the first OLD in its lines, re-signed), signs it
+ * with KEY, moves refs/heads/main from PARENT to it and prints
  * its id. The caller first points main at PARENT (git update-ref).
  */
 #include "custody.h"
@@ -32,6 +34,7 @@ int main(int argc, char **argv)
 	if (argc < 5)
 		return fprintf(stderr, "usage: forge VAULT KEY PARENT SOURCE [options]\n"), 2;
 	const char *time_s = NULL, *swap_a = NULL, *swap_b = NULL, *keynum = NULL, *item = NULL;
+	const char *old_text = NULL, *new_text = NULL;
 	for (int i = 5; i < argc; i++) {
 		if (strcmp(argv[i], "--time") == 0 && i + 1 < argc)
 			time_s = argv[++i];
@@ -39,6 +42,10 @@ int main(int argc, char **argv)
 			keynum = argv[++i];
 		else if (strcmp(argv[i], "--analysis-item") == 0 && i + 1 < argc)
 			item = argv[++i];
+		else if (strcmp(argv[i], "--analysis-replace") == 0 && i + 2 < argc) {
+			old_text = argv[++i];
+			new_text = argv[++i];
+		}
 		else if (strcmp(argv[i], "--swap-sig") == 0 && i + 2 < argc) {
 			swap_a = argv[++i];
 			swap_b = argv[++i];
@@ -63,7 +70,7 @@ int main(int argc, char **argv)
 	buf eb, sb;
 	buf_init(&eb, EVENT_MAX);
 	buf_init(&sb, 256);
-	if (time_s || keynum || item) {
+	if (time_s || keynum || item || old_text) {
 		int64_t t;
 		uint8_t sig[64];
 		if (time_s && i64_parse(&t, time_s, strlen(time_s)) < 0)
@@ -78,6 +85,19 @@ int main(int argc, char **argv)
 				memcpy(ev.lines[i] + 5, item, 32);
 				break;
 			}
+		for (size_t i = 0; old_text && i < ev.n_lines; i++) {
+			char *at = strstr(ev.lines[i], old_text);
+			if (!at)
+				continue;
+			size_t head = (size_t)(at - ev.lines[i]), tail = strlen(at + strlen(old_text));
+			char *l = malloc(head + strlen(new_text) + tail + 1);
+			if (!l)
+				die("memory");
+			sprintf(l, "%.*s%s%s", (int)head, ev.lines[i], new_text, at + strlen(old_text));
+			free(ev.lines[i]);
+			ev.lines[i] = l;
+			break;
+		}
 		if (event_encode(&eb, &ev) < 0 || key_sign(sig, key, eb.p, eb.n) < 0 ||
 		    sigfile_encode(&sb, custos_key_public(key)->id, sig) < 0)
 			die("re-sign");

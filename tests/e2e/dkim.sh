@@ -214,6 +214,21 @@ done
 note "the analysis events are custody events like any: signed, chained, checked by fsck"
 expect_exit 0 cx fsck --full
 expect_exit 0 "$CUSTOS" --vault "$VAULT2" fsck --full
+note "a log re-signed by the key holder to turn a failed signature into a pass: fsck --full redoes"
+note "every analysis at its own time with the keys stored before it, and names the lie"
+head=$(git -C "$VAULT/custody.git" rev-parse main)
+parent=$(git -C "$VAULT/custody.git" rev-parse main~1)
+git -C "$VAULT/custody.git" show main:EVENT >last.event
+grep -q "^dkim 0 fail " last.event || grep -q "^arc fail " last.event || fail "no failure to forge in: $(cat last.event)"
+git -C "$VAULT/custody.git" update-ref refs/heads/main "$parent"
+"$FORGE" "$VAULT" "$KEY" "$parent" "$head" --analysis-replace "arc fail " "arc pass " >/dev/null
+cx reindex >/dev/null
+expect_exit 0 cx fsck # signed by the key: only the redone analysis can tell
+expect_exit 1 cx fsck --full
+grep_out "PROBLEM analysis-mismatch: .*recorded 'arc pass .*found again 'arc fail "
+git -C "$VAULT/custody.git" update-ref refs/heads/main "$head"
+cx reindex >/dev/null
+
 note "a log re-signed by the key holder so that an analysis names an item nothing received"
 : "${FORGE:?set FORGE to the forge helper (meson does this)}"
 head=$(git -C "$VAULT/custody.git" rev-parse main)
