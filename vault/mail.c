@@ -323,6 +323,12 @@ static int emit_qp(sink *s, const uint8_t *p, size_t n)
 		if (!soft && next > end) /* the line end, as it was */
 			for (size_t i = end; i < next; i++)
 				out[k++] = p[i];
+		if (k >= sizeof out - 2) { /* a line of nothing but its end adds only that */
+			int rc = member_data(s, out, k);
+			if (rc < 0)
+				return rc;
+			k = 0;
+		}
 		off = next;
 	}
 	return member_data(s, out, k);
