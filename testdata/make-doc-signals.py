@@ -184,8 +184,8 @@ WORD_STATS = [('Pages', '2', ''), ('Words', '120', ''), ('Characters', '690', ''
 RSIDS = ('00A1B2C3', ['00A1B2C3', '00D4E5F6', '0012AB34', '005C6D7E'])
 
 
-def docx(name, created, modified, total, flags):
-    data, meta = ooxml('docx', core_props(created, modified),
+def docx(name, created, modified, total, flags, revision='7'):
+    data, meta = ooxml('docx', core_props(created, modified, revision=revision),
                        app_props('Microsoft Office Word', total, WORD_STATS), RSIDS)
     case(name + '.docx', data, flags, 'office', meta)
 
@@ -204,6 +204,11 @@ def office_cases():
     docx('docx-edit-time-62min', '2024-01-02T03:04:05Z', '2024-01-02T04:04:05Z', '62',
          ['edit-time-exceeds-span'])
     docx('docx-future', '2099-03-04T05:06:07Z', '2099-03-04T06:06:07Z', '10', ['date-in-future'])
+    # saved 7 times with no editing time at all; saved once, no editing time: nothing odd
+    docx('docx-revisions-no-edit-time', '2024-01-02T03:04:05Z', '2024-01-02T04:04:05Z', '0',
+         ['revisions-without-edit-time'])
+    docx('docx-one-revision-no-edit-time', '2024-01-02T03:04:05Z', '2024-01-02T04:04:05Z', '0', [],
+         revision='1')
     # an xlsx with modified before created, a plain one; a pptx
     data, meta = ooxml('xlsx', core_props('2023-06-01T10:00:00Z', '2023-06-01T12:30:00Z',
                                           title='Payroll 2023', revision='3'),
@@ -308,6 +313,9 @@ def odf_cases():
     odt('odt-edit-time-61min1s', '2024-01-02T03:04:05', '2024-01-02T04:04:05', 'PT1H1M1S',
         ['edit-time-exceeds-span'])
     odt('odt-future', '2099-01-02T03:04:05', '2099-01-02T04:04:05', 'PT5M', ['date-in-future'])
+    # four editing cycles and no editing time
+    odt('odt-cycles-no-edit-time', '2024-01-02T03:04:05', '2024-01-02T04:04:05', 'PT0S',
+        ['revisions-without-edit-time'])
     data, meta = odf('ods', odf_fields('2021-09-09T09:09:09', '2021-09-10T10:10:10', 'PT20M',
                                        title='Ledger'),
                      [('meta:table-count', '2'), ('meta:cell-count', '42'),

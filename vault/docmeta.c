@@ -810,6 +810,17 @@ static int pdf_flags(docmeta *d)
 	return rc;
 }
 
+/* Saved several times (revision count, ODF editing cycles) yet never edited for a second. */
+static int revisions(docmeta *d, const char *count_field, int64_t edit, const char *edit_field)
+{
+	const char *v = docmeta_get(d, count_field);
+	uint64_t n = 0;
+	if (!v || u64_parse(&n, v, strlen(v)) < 0 || n <= 1 || edit != 0)
+		return 0;
+	return flag(d, "revisions-without-edit-time", "%s is %llu but %s is 0", count_field,
+		    (unsigned long long)n, edit_field);
+}
+
 int docmeta_flags(docmeta *d, const char *kind, int64_t now, int64_t ingested, const char *ext_mismatch)
 {
 	int rc = 0;
@@ -818,15 +829,21 @@ int docmeta_flags(docmeta *d, const char *kind, int64_t now, int64_t ingested, c
 		rc = order(d, c, m);
 		const char *tt = docmeta_get(d, "TotalTime");
 		uint64_t minutes = 0;
-		if (rc == 0 && tt && u64_parse(&minutes, tt, strlen(tt)) == 0 && minutes < 1000000000)
+		if (rc == 0 && tt && u64_parse(&minutes, tt, strlen(tt)) == 0 && minutes < 1000000000) {
 			rc = edit_time(d, c, m, (int64_t)minutes * 60, "TotalTime");
+			if (rc == 0)
+				rc = revisions(d, "cp:revision", (int64_t)minutes, "TotalTime");
+		}
 	} else if (strcmp(kind, "opendocument") == 0) {
 		when c = date_of(d, "meta:creation-date"), m = date_of(d, "dc:date");
 		rc = order(d, c, m);
 		const char *du = docmeta_get(d, "meta:editing-duration");
 		int64_t secs;
-		if (rc == 0 && du && duration(du, &secs))
+		if (rc == 0 && du && duration(du, &secs)) {
 			rc = edit_time(d, c, m, secs, "meta:editing-duration");
+			if (rc == 0)
+				rc = revisions(d, "meta:editing-cycles", secs, "meta:editing-duration");
+		}
 	} else if (strcmp(kind, "pdf") == 0) {
 		rc = pdf_flags(d);
 	} else if (strcmp(kind, "jpeg") == 0) {
