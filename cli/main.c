@@ -233,14 +233,17 @@ const command commands[] = {
 	 "(selector._domainkey.domain). Later analyses verify with the record stored last for a\n"
 	 "name. 'ls' lists the records with their event, provenance, key type and size, or why a\n"
 	 "record is not a usable key (a revoked key: empty p=).\n\n" GLOBAL_OPTS EXIT_CODES},
-	{"inspect", cmd_inspect, "show the signals recorded about an item (DKIM, type)",
+	{"inspect", cmd_inspect, "show the signals recorded about an item (DKIM, ARC, metadata)",
 	 "usage: custos inspect ITEM [--rerun] [--json]\n\n"
 	 "Shows what custos found in the item: its detected type and whether its extension names\n"
 	 "another (from the record), and every analysis event about it, oldest first — for an\n"
 	 "email message, each DKIM signature's verdict, domain, selector, algorithm, signed\n"
 	 "headers (and any also present unsigned: the double-From trick), how much of the body\n"
 	 "l= covers, t= and x= (an x= before the analysis is reported as expired), the key used,\n"
-	 "its size and where it was obtained. These are signals, not verdicts on authenticity.\n"
+	 "its size and where it was obtained, and its ARC chain set by set; for an office\n"
+	 "document, PDF or JPEG, its metadata (as exiftool names the values) and the flags\n"
+	 "raised on it (modified-before-created, date-in-future, edit-time-exceeds-span,\n"
+	 "pdf-signature-partial, ...: FS §13.5). These are signals, not verdicts on authenticity.\n"
 	 "Ingest analyses what it receives; --rerun analyses the item again now (with the keys\n"
 	 "stored since) and records that as a new signed analysis event: analyses are never\n"
 	 "edited, only added.\n\n" GLOBAL_OPTS EXIT_CODES},
