@@ -65,7 +65,8 @@ typedef struct src_out {
 } src_out;
 
 /* The key id as the key's own tool prints it: minisign shows its 8-byte key number read as
- * a little-endian u64 in upper-case hex; for ssh keys, the custos key id. */
+ * a little-endian u64 in upper-case hex, without leading zeros (printf "%" PRIX64); for
+ * ssh keys, the custos key id. */
 static void tool_key_id(char out[17], const custos_source *s)
 {
 	if (strcmp(s->scheme, "minisign") != 0) {
@@ -78,7 +79,7 @@ static void tool_key_id(char out[17], const custos_source *s)
 		sscanf(s->keynum + 2 * i, "%2x", &b);
 		v = v << 8 | b;
 	}
-	snprintf(out, 17, "%016llX", v);
+	snprintf(out, 17, "%llX", v);
 }
 
 static int print_source(const custos_source *s, void *ud)

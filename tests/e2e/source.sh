@@ -94,4 +94,18 @@ git -C "$VAULT/custody.git" update-ref refs/heads/main "$parent"
 cx reindex >/dev/null
 expect_exit 1 cx fsck
 grep_out "PROBLEM bad-event: .*a source signature by a key its source did not register"
+
+note "a minisign key id with a leading zero is shown as minisign shows it"
+# minisign prints its key id without leading zeros: a key whose id starts with a zero
+# nibble (one in sixteen) is shown the same way
+for i in $(seq 1 200); do
+	rm -f zero.pub zero.key
+	minisign -G -W -p zero.pub -s zero.key >/dev/null
+	zid=$(head -1 zero.pub | sed 's/.*minisign public key //')
+	[ ${#zid} -lt 16 ] && break
+done
+[ ${#zid} -lt 16 ] || fail "no minisign key id with a leading zero in 200 keys"
+expect_exit 0 cx source add zero --pubkey zero.pub
+expect_exit 0 cx source show zero
+grep_out "key minisign $zid:"
 echo "source: ok"
