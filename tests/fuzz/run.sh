@@ -15,6 +15,10 @@ targets=("$@")
 for t in "${targets[@]}"; do
 	mkdir -p "build-fuzz/corpus/$t"
 	echo "== fuzz_$t for ${secs}s"
-	"build-fuzz/tests/fuzz_$t" -max_total_time="$secs" -max_len=65536 \
-		"build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" 2>&1 | tail -3
+	# a hang is a finding (25 s, not libFuzzer's 1200 s); crash files go to build-fuzz/,
+	# and the sanitizer's report is kept whole in build-fuzz/fuzz_$t.log
+	"build-fuzz/tests/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=25 \
+		-artifact_prefix="build-fuzz/$t-" "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" \
+		>"build-fuzz/fuzz_$t.log" 2>&1 || { tail -40 "build-fuzz/fuzz_$t.log"; exit 1; }
+	tail -1 "build-fuzz/fuzz_$t.log"
 done
