@@ -436,9 +436,7 @@ static int analyse_one(run *r, const custos_item *it)
 	custos_dkim_sig *sigs = NULL;
 	size_t n = 0;
 	custos_arc arc = {0};
-	rc = dkim_verify_message(m.p, m.n, &l, r->now, &sigs, &n);
-	if (rc == 0)
-		rc = dkim_verify_arc(m.p, m.n, &l, r->now, &arc);
+	rc = dkim_verify(m.p, m.n, &l, r->now, &sigs, &n, &arc);
 	buf_free(&m);
 	if (rc == CUSTOS_EINVALID || rc == CUSTOS_ELIMIT) { /* not verifiable: recorded with none */
 		custos_error_clear();

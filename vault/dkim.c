@@ -687,29 +687,20 @@ static void msg_free(msg *m)
 	free(m->off);
 }
 
-int dkim_verify_message(const uint8_t *p, size_t n, const dkim_key_lookup *keys, int64_t now,
-			dkim_sig **sigs, size_t *nsigs)
+/* Every DKIM-Signature of a loaded message. */
+static int verify_signatures(msg *m, dkim_sig **sigs, size_t *nsigs)
 {
-	*sigs = NULL;
-	*nsigs = 0;
-	if (n > DKIM_MESSAGE_MAX)
-		return custos_error_set(CUSTOS_ELIMIT, "a message over %zu bytes is not verified",
-					DKIM_MESSAGE_MAX);
-	msg m = {.now = now, .keys = keys};
-	int rc = msg_load(&m, p, n);
-	size_t k = rc == 0 ? mail_header_count(&m.h, "dkim-signature") : 0;
+	size_t k = mail_header_count(&m->h, "dkim-signature");
 	if (k > DKIM_SIGS_MAX)
 		k = DKIM_SIGS_MAX;
 	dkim_sig *out = k ? calloc(k, sizeof *out) : NULL;
-	if (rc == 0 && k && !out)
-		rc = custos_error_set(CUSTOS_ERROR, "out of memory");
+	int rc = k && !out ? custos_error_set(CUSTOS_ERROR, "out of memory") : 0;
 	size_t done = 0;
-	for (size_t i = 0; rc == 0 && i < m.h.n && done < k; i++)
-		if (mail_name_is(m.h.f[i].name, m.h.f[i].name_len, "dkim-signature")) {
-			rc = verify_one(&m, i, (unsigned)done, &out[done], SIG_DKIM);
+	for (size_t i = 0; rc == 0 && i < m->h.n && done < k; i++)
+		if (mail_name_is(m->h.f[i].name, m->h.f[i].name_len, "dkim-signature")) {
+			rc = verify_one(m, i, (unsigned)done, &out[done], SIG_DKIM);
 			done++;
 		}
-	msg_free(&m);
 	if (rc < 0) {
 		free(out);
 		return rc;
@@ -854,33 +845,49 @@ static int arc_judge(msg *m, custos_arc *a, size_t at[][3], unsigned top)
 	return 0;
 }
 
-int dkim_verify_arc(const uint8_t *p, size_t n, const dkim_key_lookup *keys, int64_t now,
-		    custos_arc *out)
+/* The ARC chain of a loaded message. */
+static int verify_chain(msg *m, custos_arc *out)
 {
-	memset(out, 0, sizeof *out);
-	snprintf(out->verdict, sizeof out->verdict, "none");
+	size_t (*at)[3] = malloc(CUSTOS_ARC_MAX * sizeof *at);
+	if (!at)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	memset(at, 0xff, CUSTOS_ARC_MAX * sizeof *at);
+	unsigned top = 0;
+	int rc = arc_collect(m, out, at, &top);
+	rc = rc > 0 ? 0 : top ? arc_judge(m, out, at, top) : 0;
+	out->instances = top;
+	free(at);
+	return rc;
+}
+
+int dkim_verify(const uint8_t *p, size_t n, const dkim_key_lookup *keys, int64_t now,
+		dkim_sig **sigs, size_t *nsigs, custos_arc *arc)
+{
+	*sigs = NULL;
+	*nsigs = 0;
+	if (arc) {
+		memset(arc, 0, sizeof *arc);
+		snprintf(arc->verdict, sizeof arc->verdict, "none");
+	}
 	if (n > DKIM_MESSAGE_MAX)
 		return custos_error_set(CUSTOS_ELIMIT, "a message over %zu bytes is not verified",
 					DKIM_MESSAGE_MAX);
+	/* loaded once (header parsed, line ends made CRLF, canonical bodies kept) for both */
 	msg *m = calloc(1, sizeof *m);
-	size_t (*at)[3] = malloc(CUSTOS_ARC_MAX * sizeof *at);
-	int rc = m && at ? 0 : custos_error_set(CUSTOS_ERROR, "out of memory");
-	if (rc == 0) {
-		m->now = now;
-		m->keys = keys;
-		rc = msg_load(m, p, n);
+	if (!m)
+		return custos_error_set(CUSTOS_ERROR, "out of memory");
+	m->now = now;
+	m->keys = keys;
+	int rc = msg_load(m, p, n);
+	if (rc == 0)
+		rc = verify_signatures(m, sigs, nsigs);
+	if (rc == 0 && arc && (rc = verify_chain(m, arc)) < 0) {
+		free(*sigs);
+		*sigs = NULL;
+		*nsigs = 0;
 	}
-	unsigned top = 0;
-	if (rc == 0) {
-		memset(at, 0xff, CUSTOS_ARC_MAX * sizeof *at);
-		rc = arc_collect(m, out, at, &top);
-		rc = rc > 0 ? 0 : top ? arc_judge(m, out, at, top) : 0;
-	}
-	out->instances = top;
-	if (m)
-		msg_free(m);
+	msg_free(m);
 	free(m);
-	free(at);
 	return rc;
 }
 

@@ -35,18 +35,15 @@ typedef struct dkim_key_lookup {
 /* The report on one signature: custos_dkim_sig (custos.h). */
 typedef custos_dkim_sig dkim_sig;
 
-/* Verify every DKIM-Signature of msg. now: the time judged against (x=, t=). *sigs
- * (malloc'd, *n entries, possibly 0) on success; CUSTOS_EINVALID when the header block is
- * not a message header (nothing verified). */
-int dkim_verify_message(const uint8_t *msg, size_t n, const dkim_key_lookup *keys, int64_t now,
-			dkim_sig **sigs, size_t *nsigs);
-
-/* The ARC chain of msg (RFC 8617 §5.2): out->verdict "none" (no ARC fields), "pass" or
- * "fail" with the reason, and each set's report, newest first (free with dkim_arc_clear).
- * As python3-dkim: rsa-sha256 only; an ARC-Message-Signature without c= is relaxed; a
- * seal's cv=fail anywhere fails the chain (python3-dkim calls that a chain "ended"). */
-int dkim_verify_arc(const uint8_t *msg, size_t n, const dkim_key_lookup *keys, int64_t now,
-		    custos_arc *out);
+/* Verify every DKIM-Signature of msg and, when arc is not NULL, its ARC chain (RFC 8617
+ * §5.2). now: the time judged against (x=, t=). *sigs (malloc'd, *nsigs entries, possibly
+ * 0); arc->verdict "none" (no ARC fields), "pass" or "fail" with the reason, and each set's
+ * report, newest first (free with dkim_arc_clear). CUSTOS_EINVALID when the header block
+ * is not a message header (nothing verified). As python3-dkim for ARC: rsa-sha256 only;
+ * an ARC-Message-Signature without c= is relaxed; a seal's cv=fail anywhere fails the
+ * chain (python3-dkim calls that a chain "ended"). */
+int dkim_verify(const uint8_t *msg, size_t n, const dkim_key_lookup *keys, int64_t now,
+		dkim_sig **sigs, size_t *nsigs, custos_arc *arc);
 void dkim_arc_clear(custos_arc *a);
 
 /* A tag=value list (RFC 6376 §3.2), as python3-dkim reads it: entries split at ';',

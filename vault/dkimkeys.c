@@ -223,11 +223,7 @@ int custos_dkim_check(const uint8_t *zone, size_t zn, const uint8_t *msg, size_t
 	int rc = dkim_zone_parse(zone, zn, &ks);
 	if (rc == 0) {
 		dkim_key_lookup l = dkim_keyset_lookup(&ks);
-		rc = dkim_verify_message(msg, mn, &l, now, out, n);
-		if (rc == 0 && arc && (rc = dkim_verify_arc(msg, mn, &l, now, arc)) < 0) {
-			free(*out);
-			*out = NULL;
-		}
+		rc = dkim_verify(msg, mn, &l, now, out, n, arc);
 	}
 	dkim_keyset_free(&ks);
 	return rc;
@@ -269,9 +265,7 @@ static int mb_end(const container_member *m, const char *outcome, const char *de
 	size_t n = 0;
 	custos_arc arc = {0};
 	int rc = c->msg.failed ? custos_error_set(CUSTOS_ELIMIT, "a message over %zu bytes", DKIM_MESSAGE_MAX)
-			       : dkim_verify_message(c->msg.p, c->msg.n, &c->keys, c->now, &sigs, &n);
-	if (rc == 0)
-		rc = dkim_verify_arc(c->msg.p, c->msg.n, &c->keys, c->now, &arc);
+			       : dkim_verify(c->msg.p, c->msg.n, &c->keys, c->now, &sigs, &n, &arc);
 	rc = c->fn(m->index + 1, rc, sigs, n, &arc, c->ud);
 	dkim_arc_clear(&arc);
 	free(sigs);

@@ -133,12 +133,19 @@ static void verify(const uint8_t *p, size_t n)
 	dkim_key_lookup lookup = dkim_keyset_lookup(&keys);
 	dkim_sig *sigs;
 	size_t ns;
-	int rc = dkim_verify_message(p, n, &lookup, NOW, &sigs, &ns);
+	custos_arc arc;
+	int rc = dkim_verify(p, n, &lookup, NOW, &sigs, &ns, &arc);
 	if (rc < 0) {
 		if (rc != CUSTOS_EINVALID || sigs || ns)
 			abort(); /* only a header that is not one is refused whole */
+		dkim_arc_clear(&arc);
 		return;
 	}
+	/* the chain: a verdict, and a report per set when it was judged set by set */
+	if (!TERMINATED(arc.verdict) || !TERMINATED(arc.reason) || arc.instances > CUSTOS_ARC_MAX ||
+	    arc.n_sets > arc.instances || (arc.n_sets && arc.n_sets != arc.instances))
+		abort();
+	dkim_arc_clear(&arc);
 	/* every DKIM-Signature field (up to the cap) has its report, in order */
 	mail_header h;
 	if (mail_header_parse(p, n, &h) < 0)
